@@ -1,0 +1,1 @@
+"""The five Fupin services."""

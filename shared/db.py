@@ -1,0 +1,194 @@
+"""Database access: one engine per service, SQLite (WAL, foreign keys) by default, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import registry, sessionmaker
+from sqlmodel import Session, SQLModel
+
+from shared.clock import SHANGHAI, Clock, SystemClock
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class AwareDateTime(TypeDecorator[datetime]):
+    """A timezone-aware timestamp on every backend: stored as UTC, read back in Asia/Shanghai.
+
+    SQLite has no time zones; without this, times would come back naive and compare wrongly.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: business times must carry a time zone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(SHANGHAI)
+
+
+def service_registry() -> registry:
+    """A mapper registry with its own MetaData, so each service's tables stay apart."""
+    return registry(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def make_engine(url: str, *, immediate: bool = True, pool_size: int = 10) -> Engine:
+    """An engine; on SQLite, ``immediate`` makes every transaction take the write lock at BEGIN.
+
+    A deferred SQLite transaction that reads and then writes can fail with "database is locked"
+    when another writer commits in between; BEGIN IMMEDIATE waits for the lock instead.
+    """
+    if not is_sqlite(url):
+        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    path = url.split("///", 1)[-1]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """A service's database: a write engine and, on SQLite, a separate engine for reads."""
+
+    def __init__(self, url: str, *, service: str, clock: Clock | None = None) -> None:
+        self.url = url
+        self.service = service
+        self.clock: Clock = clock or SystemClock()
+        self.engine = make_engine(url, immediate=True)
+        self.read_engine = make_engine(url, immediate=False) if is_sqlite(url) else self.engine
+        self._write = sessionmaker(self.engine, class_=Session, expire_on_commit=False)
+        self._read = sessionmaker(self.read_engine, class_=Session, expire_on_commit=False)
+        self.after_commit: list[Any] = []
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work commits at the end of the block, or rolls back on any error."""
+        session = self._write()
+        session.info["service"] = self.service
+        session.info["clock"] = self.clock
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        for hook in self.after_commit:
+            hook()
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        session = self._read()
+        session.info["service"] = self.service
+        session.info["clock"] = self.clock
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    def ping(self) -> None:
+        with self.read_engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
+
+
+def alembic_config(migrations_dir: Path, url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.set_main_option(
+        "file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s"
+    )
+    return cfg
+
+
+def upgrade(migrations_dir: Path, url: str, *, service: str) -> None:
+    """Bring a service's database to the newest migration; safe to run from many replicas at once."""
+    ensure_database(url)
+    cfg = alembic_config(migrations_dir, url)
+    engine = make_engine(url, immediate=False, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            if not is_sqlite(url):
+                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": zlib.crc32(service.encode())})
+                conn.commit()
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+            if not is_sqlite(url):
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": zlib.crc32(service.encode())})
+                conn.commit()
+    finally:
+        engine.dispose()
+
+
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database named in ``url`` if it does not exist yet."""
+    if is_sqlite(url):
+        return
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
+            ).scalar()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    finally:
+        admin.dispose()
+
+
+__all__ = ["Database", "SQLModel", "Session", "make_engine", "service_registry", "upgrade"]

@@ -1,0 +1,1 @@
+"""Domain events: envelope, catalogue, transactional outbox, relay, consumers, dead letters."""

@@ -1,0 +1,182 @@
+"""The app factory every service uses: lifespan, database, NATS, relay, consumers, health and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import MetaData
+
+from shared import audit
+from shared.auth import Role, require
+from shared.clock import Clock
+from shared.db import Database, upgrade
+from shared.deps import ReadSessionDep
+from shared.errors import install_problem_handlers
+from shared.events.bus import connect, ensure_streams
+from shared.events.consumer import EventConsumer, Subscription
+from shared.events.relay import OutboxRelay
+from shared.logs import configure_logging
+from shared.metrics import ServiceMetrics
+from shared.settings import ServiceSettings, StackSettings, stack_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What makes one service: its name, tables, routes, migrations and subscriptions."""
+
+    name: str
+    title: str
+    metadata: MetaData
+    routers: Sequence[APIRouter]
+    migrations: Path
+    subscriptions: Sequence[Subscription] = field(default_factory=tuple)
+
+
+class Runtime:
+    """The live parts of a running service, kept on ``app.state``."""
+
+    def __init__(self, spec: ServiceSpec, stack: StackSettings, own: ServiceSettings, clock: Clock | None) -> None:
+        self.spec = spec
+        self.stack = stack
+        self.own = own
+        self.db = Database(stack.database_url(spec.name), service=spec.name, clock=clock)
+        self.metrics = ServiceMetrics(spec.name)
+        self.nc = None
+        self.relay: OutboxRelay | None = None
+        self.consumers: list[EventConsumer] = []
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        if self.own.migrate_on_start:
+            await asyncio.to_thread(upgrade, self.spec.migrations, self.db.url, service=self.spec.name)
+        self.tasks.append(asyncio.create_task(self._messaging(), name=f"{self.spec.name}-messaging"))
+
+    async def _messaging(self) -> None:
+        while self.nc is None:
+            try:
+                self.nc = await connect(self.stack, name=self.spec.name)
+            except Exception as exc:  # broker not up yet: keep trying, /readyz says not ready
+                log.warning("nats connect failed: %s", exc)
+                await asyncio.sleep(1.0)
+        js = self.nc.jetstream()
+        while True:
+            try:
+                await ensure_streams(js, self.stack)
+                break
+            except Exception as exc:
+                log.warning("stream setup failed: %s", exc)
+                await asyncio.sleep(1.0)
+        if self.own.run_relay:
+            self.relay = OutboxRelay(self.db, js, self.stack, self.metrics)
+            self.db.after_commit.append(self.relay.notify)
+            self.tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.spec.name}-relay"))
+        if self.own.run_consumers:
+            for subscription in self.spec.subscriptions:
+                consumer = EventConsumer(subscription, self.db, js, self.stack, self.metrics)
+                self.consumers.append(consumer)
+                self.tasks.append(asyncio.create_task(consumer.run(), name=consumer.name))
+
+    def ready(self) -> dict[str, bool]:
+        try:
+            self.db.ping()
+            database = True
+        except Exception:
+            database = False
+        return {"database": database, "nats": bool(self.nc and self.nc.is_connected)}
+
+    async def stop(self) -> None:
+        if self.relay:
+            self.relay.stop()
+        for consumer in self.consumers:
+            consumer.stop()
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.nc is not None:
+            await self.nc.close()
+        self.db.dispose()
+
+
+def build_app(spec: ServiceSpec, *, stack: StackSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    stack = stack or stack_settings()
+    own = ServiceSettings.for_service(spec.name)
+    configure_logging(spec.name, stack.log_level)
+    runtime = Runtime(spec, stack, own, clock)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        yield
+        await runtime.stop()
+
+    app = FastAPI(title=spec.title, version="1", lifespan=lifespan, openapi_url="/openapi.json")
+    app.state.runtime = runtime
+    app.state.stack = stack
+    app.state.db = runtime.db
+    install_problem_handlers(app)
+    _install_observability(app, runtime)
+    for router in spec.routers:
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(_audit_router(), prefix="/api/v1")
+    return app
+
+
+def _install_observability(app: FastAPI, runtime: Runtime) -> None:
+    metrics = runtime.metrics
+
+    @app.middleware("http")
+    async def _observe(request: Request, call_next):  # type: ignore[no-untyped-def]
+        request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        try:
+            response: Response = await call_next(request)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        metrics.requests(method=request.method, route=template, status=str(response.status_code)).inc()
+        metrics.latency(method=request.method, route=template).observe(time.perf_counter() - started)
+        response.headers["X-Request-ID"] = request_id
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": runtime.spec.name}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        checks = runtime.ready()
+        status = 200 if all(checks.values()) else 503
+        return JSONResponse({"ready": status == 200, "checks": checks}, status_code=status)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _audit_router() -> APIRouter:
+    from fastapi import Depends
+
+    router = APIRouter(tags=["audit"])
+
+    @router.get("/audit/verify", dependencies=[Depends(require(Role.auditor, Role.county_office, Role.system))])
+    def verify_audit_chain(session: ReadSessionDep) -> dict[str, object]:
+        """Recompute the hash chain of this service's audit log (审计日志校验)."""
+        check = audit.verify(session)
+        return {"entries": check.entries, "valid": check.valid, "first_bad_seq": check.first_bad_seq}
+
+    return router

@@ -1,0 +1,95 @@
+"""Settings from the environment: ``FUPIN_*`` for the stack, ``FUPIN_<SERVICE>_*`` for one service."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICE_PORTS: dict[str, int] = {
+    "registry": 8001,
+    "identification": 8002,
+    "funds": 8003,
+    "loans": 8004,
+    "notifications": 8005,
+}
+PLACEHOLDER_SECRETS = {"", "changeme", "secret", "dev"}
+
+
+class StackSettings(BaseSettings):
+    """What every service and the CLI share."""
+
+    model_config = SettingsConfigDict(env_prefix="FUPIN_", extra="ignore")
+
+    environment: str = "development"
+    data_dir: Path = Path("var")
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_port: int = 4222
+    port_base: int = 8000
+    postgres_url: str | None = Field(
+        default=None, description="Server URL without a database name; each service gets its own database"
+    )
+    jwt_secret: str | None = None
+    jwt_issuer: str = "fupin"
+    jwt_ttl_seconds: int = 8 * 3600
+    stream_name: str = "FUPIN"
+    dlq_stream_name: str = "FUPIN_DLQ"
+    outbox_retention_days: int = 14
+    relay_batch: int = 500
+    relay_poll_seconds: float = 0.5
+    consumer_max_attempts: int = 5
+    consumer_backoff_seconds: float = 2.0
+    consumer_backoff_max_seconds: float = 300.0
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> StackSettings:
+        if self.environment != "development" and (self.jwt_secret or "") in PLACEHOLDER_SECRETS:
+            raise ValueError("FUPIN_JWT_SECRET must be set to a real secret outside development")
+        return self
+
+    def secret(self) -> str:
+        """The JWT signing secret: from the environment, else from (or made in) the data folder."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        path = self.data_dir / "secrets" / "jwt.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def service_port(self, service: str) -> int:
+        return self.port_base + list(SERVICE_PORTS).index(service) + 1
+
+    def database_url(self, service: str) -> str:
+        """The URL of one service's database: its own setting, else PostgreSQL, else SQLite in the data folder."""
+        own = ServiceSettings.for_service(service).database_url
+        if own:
+            return own
+        if self.postgres_url:
+            return f"{self.postgres_url.rstrip('/')}/fupin_{service}"
+        return f"sqlite:///{(self.data_dir / f'{service}.db').resolve()}"
+
+
+class ServiceSettings(BaseSettings):
+    """One service's own settings, read with the prefix ``FUPIN_<SERVICE>_``."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    database_url: str | None = None
+    migrate_on_start: bool = True
+    run_relay: bool = True
+    run_consumers: bool = True
+
+    @classmethod
+    def for_service(cls, service: str) -> ServiceSettings:
+        return cls(_env_prefix=f"FUPIN_{service.upper()}_")  # type: ignore[call-arg]
+
+
+@cache
+def stack_settings() -> StackSettings:
+    return StackSettings()
