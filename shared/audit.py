@@ -21,7 +21,9 @@ def _digest(prev_hash: str, at: str, actor: str, action: str, resource: str, det
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-def record(session: Session, *, actor: str, action: str, resource: str, detail: dict[str, Any] | None = None) -> str:
+def record(
+    session: Session, *, actor: str, action: str, resource: str, detail: dict[str, Any] | None = None
+) -> str:
     """Append one entry linked to the previous one; returns its hash."""
     if session.get_bind().dialect.name == "postgresql":
         # One writer at a time, or two entries could both claim the same predecessor.
@@ -32,8 +34,9 @@ def record(session: Session, *, actor: str, action: str, resource: str, detail: 
     body = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
     digest = _digest(prev, at.isoformat(), actor, action, resource, body)
     session.execute(
-        insert(AUDIT).values(at=at, actor=actor, action=action, resource=resource, detail=body,
-                             prev_hash=prev, hash=digest)
+        insert(AUDIT).values(
+            at=at, actor=actor, action=action, resource=resource, detail=body, prev_hash=prev, hash=digest
+        )
     )
     return digest
 

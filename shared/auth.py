@@ -40,10 +40,14 @@ class Principal:
 
     def require_region(self, region_code: str) -> None:
         if not self.covers(region_code):
-            raise Forbidden(f"region {region_code} is outside your scope {self.region or '(all)'}", field="region_code")
+            raise Forbidden(
+                f"region {region_code} is outside your scope {self.region or '(all)'}", field="region_code"
+            )
 
 
-def issue_token(settings: StackSettings, *, subject: str, roles: list[str], region: str, ttl: int | None = None) -> str:
+def issue_token(
+    settings: StackSettings, *, subject: str, roles: list[str], region: str, ttl: int | None = None
+) -> str:
     now = int(time.time())
     claims = {
         "sub": subject,
@@ -59,7 +63,10 @@ def issue_token(settings: StackSettings, *, subject: str, roles: list[str], regi
 def decode_token(settings: StackSettings, token: str) -> Principal:
     try:
         claims = jwt.decode(
-            token, settings.secret(), algorithms=["HS256"], issuer=settings.jwt_issuer,
+            token,
+            settings.secret(),
+            algorithms=["HS256"],
+            issuer=settings.jwt_issuer,
             options={"require": ["sub", "exp"]},
         )
         roles = frozenset(Role(r) for r in claims.get("roles", []))

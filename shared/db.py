@@ -5,16 +5,15 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from datetime import UTC, datetime
-
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import registry, sessionmaker
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
 
 from shared.clock import SHANGHAI, Clock, SystemClock
@@ -147,9 +146,7 @@ def alembic_config(migrations_dir: Path, url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    cfg.set_main_option(
-        "file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s"
-    )
+    cfg.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
     return cfg
 
 

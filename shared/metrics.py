@@ -20,12 +20,16 @@ class ServiceMetrics:
         self.registry = CollectorRegistry()
         labels = {"service": service}
         self.requests = Counter(
-            "fupin_http_requests", "HTTP requests by route and status",
-            ["method", "route", "status"], registry=self.registry,
-        ).labels  # noqa: E501
+            "fupin_http_requests",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        ).labels
         self.latency = Histogram(
-            "fupin_http_request_duration_seconds", "HTTP request latency by route",
-            ["method", "route"], registry=self.registry,
+            "fupin_http_request_duration_seconds",
+            "HTTP request latency by route",
+            ["method", "route"],
+            registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         ).labels
         self.outbox_backlog = Gauge(
@@ -35,13 +39,20 @@ class ServiceMetrics:
             "fupin_events_published", "Events the relay published", ["service"], registry=self.registry
         ).labels(**labels)
         self.events_consumed = Counter(
-            "fupin_events_consumed", "Events consumed, by consumer and outcome",
-            ["consumer", "outcome"], registry=self.registry,
+            "fupin_events_consumed",
+            "Events consumed, by consumer and outcome",
+            ["consumer", "outcome"],
+            registry=self.registry,
         ).labels
         self.consumer_pending = Gauge(
-            "fupin_consumer_pending", "Messages not yet delivered to a durable consumer (lag)",
-            ["consumer"], registry=self.registry,
+            "fupin_consumer_pending",
+            "Messages not yet delivered to a durable consumer (lag)",
+            ["consumer"],
+            registry=self.registry,
         ).labels
         self.dead_letters = Counter(
-            "fupin_dead_letters", "Events moved to the dead-letter stream", ["consumer"], registry=self.registry
+            "fupin_dead_letters",
+            "Events moved to the dead-letter stream",
+            ["consumer"],
+            registry=self.registry,
         ).labels

@@ -48,7 +48,9 @@ class ServiceSpec:
 class Runtime:
     """The live parts of a running service, kept on ``app.state``."""
 
-    def __init__(self, spec: ServiceSpec, stack: StackSettings, own: ServiceSettings, clock: Clock | None) -> None:
+    def __init__(
+        self, spec: ServiceSpec, stack: StackSettings, own: ServiceSettings, clock: Clock | None
+    ) -> None:
         self.spec = spec
         self.stack = stack
         self.own = own
@@ -110,7 +112,9 @@ class Runtime:
         self.db.dispose()
 
 
-def build_app(spec: ServiceSpec, *, stack: StackSettings | None = None, clock: Clock | None = None) -> FastAPI:
+def build_app(
+    spec: ServiceSpec, *, stack: StackSettings | None = None, clock: Clock | None = None
+) -> FastAPI:
     stack = stack or stack_settings()
     own = ServiceSettings.for_service(spec.name)
     configure_logging(spec.name, stack.log_level)
@@ -173,10 +177,21 @@ def _audit_router() -> APIRouter:
 
     router = APIRouter(tags=["audit"])
 
-    @router.get("/audit/verify", dependencies=[Depends(require(Role.auditor, Role.county_office, Role.system))])
+    @router.get(
+        "/audit/verify", dependencies=[Depends(require(Role.auditor, Role.county_office, Role.system))]
+    )
     def verify_audit_chain(session: ReadSessionDep) -> dict[str, object]:
         """Recompute the hash chain of this service's audit log (审计日志校验)."""
         check = audit.verify(session)
         return {"entries": check.entries, "valid": check.valid, "first_bad_seq": check.first_bad_seq}
 
     return router
+
+
+def app_factory(spec: ServiceSpec):  # type: ignore[no-untyped-def]
+    """``create_app`` for a service module: uvicorn calls it with ``--factory``; tests pass settings and a clock."""
+
+    def create_app(stack: StackSettings | None = None, clock: Clock | None = None) -> FastAPI:
+        return build_app(spec, stack=stack, clock=clock)
+
+    return create_app

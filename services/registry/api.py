@@ -25,9 +25,10 @@ def to_public(household: Household, members: list[Member], principal: Principal)
     return HouseholdPublic(
         **household.model_dump(exclude={"created_at"}),
         members=[
-            MemberPublic(**m.model_dump(exclude={"household_id"}) | {
-                "id_number": m.id_number if show else mask_resident_id(m.id_number)
-            })
+            MemberPublic(
+                **m.model_dump(exclude={"household_id"})
+                | {"id_number": m.id_number if show else mask_resident_id(m.id_number)}
+            )
             for m in members
         ],
     )

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
-
 from services.registry.api import router
 from services.registry.events import SUBSCRIPTIONS
 from services.registry.models import RegistryTable
-from shared.clock import Clock
-from shared.service import ServiceSpec, build_app
-from shared.settings import StackSettings
+from shared.service import ServiceSpec, app_factory
 
 SPEC = ServiceSpec(
     name="registry",
@@ -21,7 +17,4 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     subscriptions=SUBSCRIPTIONS,
 )
-
-
-def create_app(stack: StackSettings | None = None, clock: Clock | None = None) -> FastAPI:
-    return build_app(SPEC, stack=stack, clock=clock)
+create_app = app_factory(SPEC)

@@ -21,8 +21,12 @@ def register_household(session: Session, body: HouseholdCreate, principal: Princ
         raise Conflict(f"hukou number {body.hukou_number} is already registered", field="hukou_number")
     _refuse_active_elsewhere(session, [m.id_number for m in members])
     household = Household(
-        hukou_number=body.hukou_number, region_code=body.region_code, group_no=body.group_no,
-        address=body.address, head_member_id="", created_at=session_clock(session).now(),
+        hukou_number=body.hukou_number,
+        region_code=body.region_code,
+        group_no=body.group_no,
+        address=body.address,
+        head_member_id="",
+        created_at=session_clock(session).now(),
     )
     rows = [Member(household_id=household.id, **vars(m)) for m in members]
     household.head_member_id = next(r.id for r in rows if r.relation == "head")
@@ -37,17 +41,21 @@ def register_household(session: Session, body: HouseholdCreate, principal: Princ
 def _refuse_active_elsewhere(session: Session, id_numbers: list[str]) -> None:
     clash = session.exec(
         select(Member.id_number, Member.household_id).where(
-            col(Member.id_number).in_(id_numbers), Member.active == True  # noqa: E712
+            col(Member.id_number).in_(id_numbers),
+            Member.active == True,  # noqa: E712
         )
     ).first()
     if clash:
         raise Conflict(
             f"resident ID is already an active member of household {clash[1]}",
-            field="members.id_number", conflicting_household_id=clash[1],
+            field="members.id_number",
+            conflicting_household_id=clash[1],
         )
 
 
-def get_household(session: Session, household_id: str, principal: Principal) -> tuple[Household, list[Member]]:
+def get_household(
+    session: Session, household_id: str, principal: Principal
+) -> tuple[Household, list[Member]]:
     household = session.get(Household, household_id)
     if household is None or not principal.covers(household.region_code):
         raise NotFound(f"household {household_id} not found")

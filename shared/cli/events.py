@@ -64,8 +64,14 @@ def list_letters(consumer: Annotated[str | None, typer.Option(help="only this co
     letters = asyncio.run(_with_js(lambda js, s: list_dead_letters(js, s.dlq_stream_name, consumer)))
     table = Table("seq", "consumer", "event type", "event id", "attempts", "error")
     for letter in letters:
-        table.add_row(str(letter.seq), letter.consumer, letter.event_type, letter.event_id,
-                      str(letter.attempts), letter.error.strip().splitlines()[-1][:80] if letter.error else "")
+        table.add_row(
+            str(letter.seq),
+            letter.consumer,
+            letter.event_type,
+            letter.event_id,
+            str(letter.attempts),
+            letter.error.strip().splitlines()[-1][:80] if letter.error else "",
+        )
     Console().print(table)
 
 

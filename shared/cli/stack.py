@@ -22,12 +22,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def up(
-    data_dir: Annotated[Path, typer.Option(envvar="FUPIN_DATA_DIR", help="where databases and NATS keep data")] = Path(
-        "var"
-    ),
+    data_dir: Annotated[
+        Path, typer.Option(envvar="FUPIN_DATA_DIR", help="where databases and NATS keep data")
+    ] = Path("var"),
     postgres: Annotated[
         str | None,
-        typer.Option(envvar="FUPIN_POSTGRES_URL", help="PostgreSQL server URL (no database name) instead of SQLite"),
+        typer.Option(
+            envvar="FUPIN_POSTGRES_URL", help="PostgreSQL server URL (no database name) instead of SQLite"
+        ),
     ] = None,
     host: Annotated[str, typer.Option(help="address the services listen on")] = "127.0.0.1",
     ready_timeout: Annotated[float, typer.Option(help="seconds to wait for every service to be ready")] = 90,
@@ -57,8 +59,18 @@ def up(
         typer.echo(f"nats      {nats.url}  (JetStream in {nats.store_dir})")
         for name in SERVICES:
             port = settings.service_port(name)
-            cmd = [sys.executable, "-m", "uvicorn", "--factory", f"services.{name}.main:create_app",
-                   "--host", host, "--port", str(port), "--no-access-log"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                f"services.{name}.main:create_app",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--no-access-log",
+            ]
             log = (data_dir / f"{name}.log").open("ab")
             children.append((name, subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)))
         _wait_ready(settings, children, ready_timeout, lambda: stopping)
@@ -111,7 +123,9 @@ def _stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
 
 def test(
     ctx: typer.Context,
-    workers: Annotated[str, typer.Option("-n", "--workers", help="pytest-xdist workers ('auto', or 0 for none)")] = "2",
+    workers: Annotated[
+        str, typer.Option("-n", "--workers", help="pytest-xdist workers ('auto', or 0 for none)")
+    ] = "2",
 ) -> None:
     """Run every test: unit, and integration against a real nats-server and PostgreSQL."""
     if not (shutil.which("initdb") or list(Path("/usr/lib/postgresql").glob("*/bin/initdb"))):
@@ -126,9 +140,14 @@ def test(
 def _install_postgres() -> None:
     """The integration tests start PostgreSQL from its binaries; fetch them from Debian when root."""
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        typer.echo("PostgreSQL binaries (initdb, pg_ctl) not found; install postgresql to run every test", err=True)
+        typer.echo(
+            "PostgreSQL binaries (initdb, pg_ctl) not found; install postgresql to run every test", err=True
+        )
         return
     typer.echo("installing PostgreSQL binaries for the integration tests…")
     subprocess.run(["apt-get", "update", "-qq"], check=False)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "postgresql"], check=False,
-                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "postgresql"],
+        check=False,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )

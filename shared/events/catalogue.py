@@ -30,7 +30,15 @@ class MemberChanged(EventData):
     household_id: str
     member_id: str
     change: Literal[
-        "birth", "death", "marriage_in", "marriage_out", "moved_away", "imprisoned", "emigrated", "split", "merge"
+        "birth",
+        "death",
+        "marriage_in",
+        "marriage_out",
+        "moved_away",
+        "imprisoned",
+        "emigrated",
+        "split",
+        "merge",
     ]
     effective_date: date
 

@@ -45,7 +45,9 @@ def emit(session: Session, event_type: str, aggregate_id: str, data: dict[str, A
 
 
 def backlog(session: Session) -> int:
-    return session.execute(select(func.count()).select_from(OUTBOX).where(OUTBOX.c.sent_at.is_(None))).scalar_one()
+    return session.execute(
+        select(func.count()).select_from(OUTBOX).where(OUTBOX.c.sent_at.is_(None))
+    ).scalar_one()
 
 
 def mark_for_replay(session: Session, since: datetime) -> int:

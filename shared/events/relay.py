@@ -29,7 +29,11 @@ PURGE_EVERY = timedelta(hours=1)
 
 class OutboxRelay:
     def __init__(
-        self, db: Database, js: JetStreamContext, settings: StackSettings, metrics: ServiceMetrics | None = None
+        self,
+        db: Database,
+        js: JetStreamContext,
+        settings: StackSettings,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self.db = db
         self.js = js

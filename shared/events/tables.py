@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.db import NAMING_CONVENTION, AwareDateTime
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -16,6 +15,8 @@ from sqlalchemy import (
     Table,
     Text,
 )
+
+from shared.db import NAMING_CONVENTION, AwareDateTime
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 

@@ -1,0 +1,1 @@
+"""Pure funds rules: no I/O."""

@@ -1,0 +1,1 @@
+"""Pure identification rules: no I/O."""

@@ -1,0 +1,7 @@
+"""Loans routes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["loans"])

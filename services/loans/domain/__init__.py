@@ -1,0 +1,1 @@
+"""Pure loans rules: no I/O."""

@@ -1,0 +1,1 @@
+"""Notifications: SMS reminders to helpers (帮扶责任人) and households."""

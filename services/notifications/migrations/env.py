@@ -1,0 +1,4 @@
+from services.notifications.models import NotificationsTable
+from shared.alembic_env import run_migrations
+
+run_migrations(NotificationsTable.metadata)
