@@ -9,6 +9,7 @@ that commits late with a lower sequence number is never skipped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 
@@ -69,10 +70,8 @@ class OutboxRelay:
                 continue
             await self._housekeeping()
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.settings.relay_poll_seconds)
-            except TimeoutError:
-                pass
 
     async def publish_batch(self) -> int:
         rows = await asyncio.to_thread(self._unsent)
