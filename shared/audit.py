@@ -21,9 +21,7 @@ def _digest(prev_hash: str, at: str, actor: str, action: str, resource: str, det
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-def record(
-    session: Session, *, actor: str, action: str, resource: str, detail: dict[str, Any] | None = None
-) -> str:
+def record(session: Session, *, actor: str, action: str, resource: str, detail: dict[str, Any] | None = None) -> str:
     """Append one entry linked to the previous one; returns its hash."""
     if session.get_bind().dialect.name == "postgresql":
         # One writer at a time, or two entries could both claim the same predecessor.

@@ -40,14 +40,10 @@ class Principal:
 
     def require_region(self, region_code: str) -> None:
         if not self.covers(region_code):
-            raise Forbidden(
-                f"region {region_code} is outside your scope {self.region or '(all)'}", field="region_code"
-            )
+            raise Forbidden(f"region {region_code} is outside your scope {self.region or '(all)'}", field="region_code")
 
 
-def issue_token(
-    settings: StackSettings, *, subject: str, roles: list[str], region: str, ttl: int | None = None
-) -> str:
+def issue_token(settings: StackSettings, *, subject: str, roles: list[str], region: str, ttl: int | None = None) -> str:
     now = int(time.time())
     claims = {
         "sub": subject,

@@ -56,9 +56,7 @@ class Unauthorized(DomainError):
     title = "Authentication required"
 
 
-def problem(
-    status: int, code: str, title: str, detail: str, *, instance: str = "", **extra: Any
-) -> JSONResponse:
+def problem(status: int, code: str, title: str, detail: str, *, instance: str = "", **extra: Any) -> JSONResponse:
     body = {
         "type": f"https://fupin.example/problems/{code}",
         "title": title,
@@ -89,9 +87,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"field": _field_path(e["loc"]), "message": e["msg"]} for e in exc.errors()]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        return problem(
-            422, "validation_error", "Invalid input", detail, instance=request.url.path, errors=errors
-        )
+        return problem(422, "validation_error", "Invalid input", detail, instance=request.url.path, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

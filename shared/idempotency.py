@@ -35,15 +35,11 @@ class Idempotency:
         if not self.key:
             return action()
         stored = session.execute(
-            select(IDEMPOTENCY).where(
-                IDEMPOTENCY.c.principal == self.principal, IDEMPOTENCY.c.key == self.key
-            )
+            select(IDEMPOTENCY).where(IDEMPOTENCY.c.principal == self.principal, IDEMPOTENCY.c.key == self.key)
         ).first()
         if stored is not None:
             if stored.request_hash != self.request_hash:
-                raise ValidationFailed(
-                    "this Idempotency-Key was used for a different request", field="Idempotency-Key"
-                )
+                raise ValidationFailed("this Idempotency-Key was used for a different request", field="Idempotency-Key")
             return JSONResponse(
                 json.loads(stored.response_body),
                 status_code=stored.status_code,

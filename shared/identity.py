@@ -47,9 +47,7 @@ def parse_resident_id(value: str) -> ResidentId:
 def check_consistent(resident_id: ResidentId, *, birth_date: date | None, sex: Sex | None) -> None:
     """A member's stated birth date and sex must agree with what the ID number encodes."""
     if birth_date is not None and birth_date != resident_id.birth_date:
-        raise InvalidIdentifier(
-            f"birth date {birth_date} does not match the resident ID ({resident_id.birth_date})"
-        )
+        raise InvalidIdentifier(f"birth date {birth_date} does not match the resident ID ({resident_id.birth_date})")
     if sex is not None and sex != resident_id.sex:
         raise InvalidIdentifier(f"sex {sex} does not match the resident ID ({resident_id.sex})")
 

@@ -50,9 +50,7 @@ class NatsServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"nats-server exited with {self.proc.returncode}; see {self.home / 'nats.log'}"
-                )
+                raise RuntimeError(f"nats-server exited with {self.proc.returncode}; see {self.home / 'nats.log'}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
                     return

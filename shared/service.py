@@ -48,9 +48,7 @@ class ServiceSpec:
 class Runtime:
     """The live parts of a running service, kept on ``app.state``."""
 
-    def __init__(
-        self, spec: ServiceSpec, stack: StackSettings, own: ServiceSettings, clock: Clock | None
-    ) -> None:
+    def __init__(self, spec: ServiceSpec, stack: StackSettings, own: ServiceSettings, clock: Clock | None) -> None:
         self.spec = spec
         self.stack = stack
         self.own = own
@@ -112,9 +110,7 @@ class Runtime:
         self.db.dispose()
 
 
-def build_app(
-    spec: ServiceSpec, *, stack: StackSettings | None = None, clock: Clock | None = None
-) -> FastAPI:
+def build_app(spec: ServiceSpec, *, stack: StackSettings | None = None, clock: Clock | None = None) -> FastAPI:
     stack = stack or stack_settings()
     own = ServiceSettings.for_service(spec.name)
     configure_logging(spec.name, stack.log_level)
@@ -177,9 +173,7 @@ def _audit_router() -> APIRouter:
 
     router = APIRouter(tags=["audit"])
 
-    @router.get(
-        "/audit/verify", dependencies=[Depends(require(Role.auditor, Role.county_office, Role.system))]
-    )
+    @router.get("/audit/verify", dependencies=[Depends(require(Role.auditor, Role.county_office, Role.system))])
     def verify_audit_chain(session: ReadSessionDep) -> dict[str, object]:
         """Recompute the hash chain of this service's audit log (审计日志校验)."""
         check = audit.verify(session)

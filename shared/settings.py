@@ -41,6 +41,7 @@ class StackSettings(BaseSettings):
     relay_batch: int = 500
     relay_poll_seconds: float = 0.5
     consumer_max_attempts: int = 5
+    consumer_ack_wait_seconds: float = 30.0
     consumer_backoff_seconds: float = 2.0
     consumer_backoff_max_seconds: float = 300.0
     log_level: str = "INFO"

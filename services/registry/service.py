@@ -53,9 +53,7 @@ def _refuse_active_elsewhere(session: Session, id_numbers: list[str]) -> None:
         )
 
 
-def get_household(
-    session: Session, household_id: str, principal: Principal
-) -> tuple[Household, list[Member]]:
+def get_household(session: Session, household_id: str, principal: Principal) -> tuple[Household, list[Member]]:
     household = session.get(Household, household_id)
     if household is None or not principal.covers(household.region_code):
         raise NotFound(f"household {household_id} not found")

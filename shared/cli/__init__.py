@@ -6,9 +6,7 @@ import typer
 
 from shared.cli import db, events, stack, token
 
-app = typer.Typer(
-    help="Fupin (扶贫): targeted poverty alleviation for a county office.", no_args_is_help=True
-)
+app = typer.Typer(help="Fupin (扶贫): targeted poverty alleviation for a county office.", no_args_is_help=True)
 app.command("up")(stack.up)
 app.command("test", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(stack.test)
 app.command("token")(token.token)

@@ -22,14 +22,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def up(
-    data_dir: Annotated[
-        Path, typer.Option(envvar="FUPIN_DATA_DIR", help="where databases and NATS keep data")
-    ] = Path("var"),
+    data_dir: Annotated[Path, typer.Option(envvar="FUPIN_DATA_DIR", help="where databases and NATS keep data")] = Path(
+        "var"
+    ),
     postgres: Annotated[
         str | None,
-        typer.Option(
-            envvar="FUPIN_POSTGRES_URL", help="PostgreSQL server URL (no database name) instead of SQLite"
-        ),
+        typer.Option(envvar="FUPIN_POSTGRES_URL", help="PostgreSQL server URL (no database name) instead of SQLite"),
     ] = None,
     host: Annotated[str, typer.Option(help="address the services listen on")] = "127.0.0.1",
     ready_timeout: Annotated[float, typer.Option(help="seconds to wait for every service to be ready")] = 90,
@@ -123,9 +121,7 @@ def _stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
 
 def test(
     ctx: typer.Context,
-    workers: Annotated[
-        str, typer.Option("-n", "--workers", help="pytest-xdist workers ('auto', or 0 for none)")
-    ] = "2",
+    workers: Annotated[str, typer.Option("-n", "--workers", help="pytest-xdist workers ('auto', or 0 for none)")] = "2",
 ) -> None:
     """Run every test: unit, and integration against a real nats-server and PostgreSQL."""
     if not (shutil.which("initdb") or list(Path("/usr/lib/postgresql").glob("*/bin/initdb"))):
@@ -140,9 +136,7 @@ def test(
 def _install_postgres() -> None:
     """The integration tests start PostgreSQL from its binaries; fetch them from Debian when root."""
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        typer.echo(
-            "PostgreSQL binaries (initdb, pg_ctl) not found; install postgresql to run every test", err=True
-        )
+        typer.echo("PostgreSQL binaries (initdb, pg_ctl) not found; install postgresql to run every test", err=True)
         return
     typer.echo("installing PostgreSQL binaries for the integration tests…")
     subprocess.run(["apt-get", "update", "-qq"], check=False)

@@ -17,6 +17,4 @@ def token(
     ttl: Annotated[int, typer.Option(help="seconds until it expires")] = 8 * 3600,
 ) -> None:
     """Print a token: ``fupin token --role county_office --region 522323``."""
-    typer.echo(
-        issue_token(stack_settings(), subject=subject, roles=[r.value for r in role], region=region, ttl=ttl)
-    )
+    typer.echo(issue_token(stack_settings(), subject=subject, roles=[r.value for r in role], region=region, ttl=ttl))

@@ -46,9 +46,7 @@ class Subscription:
 
 def backoff_delay(attempt: int, settings: StackSettings) -> float:
     """Seconds to wait before delivery ``attempt + 1``: doubling from the base, capped."""
-    return min(
-        settings.consumer_backoff_seconds * 2 ** max(attempt - 1, 0), settings.consumer_backoff_max_seconds
-    )
+    return min(settings.consumer_backoff_seconds * 2 ** max(attempt - 1, 0), settings.consumer_backoff_max_seconds)
 
 
 def already_processed(session: Session, consumer: str, event_id: str) -> bool:
@@ -82,7 +80,7 @@ class EventConsumer:
             name=self.name,
             deliver_policy=DeliverPolicy.ALL,
             ack_policy=AckPolicy.EXPLICIT,
-            ack_wait=60,
+            ack_wait=self.settings.consumer_ack_wait_seconds,
             max_deliver=-1,  # we count attempts ourselves and dead-letter
             filter_subjects=self.subscription.filter_subjects(),
             max_ack_pending=1000,
@@ -97,9 +95,7 @@ class EventConsumer:
             try:
                 if sub is None:
                     await self.js.add_consumer(self.settings.stream_name, self.config())
-                    sub = await self.js.pull_subscribe_bind(
-                        durable=self.name, stream=self.settings.stream_name
-                    )
+                    sub = await self.js.pull_subscribe_bind(durable=self.name, stream=self.settings.stream_name)
                 try:
                     messages = await sub.fetch(batch=50, timeout=1.0)
                 except (NatsTimeoutError, TimeoutError):
@@ -127,9 +123,7 @@ class EventConsumer:
             if attempt >= self.settings.consumer_max_attempts:
                 await self._dead_letter(msg, envelope, "".join(traceback.format_exception(exc)))
             else:
-                log.warning(
-                    "consumer %s: event %s failed (attempt %s): %s", self.name, envelope.id, attempt, exc
-                )
+                log.warning("consumer %s: event %s failed (attempt %s): %s", self.name, envelope.id, attempt, exc)
                 self._count("retried")
                 await msg.nak(delay=backoff_delay(attempt, self.settings))
             return
@@ -166,14 +160,10 @@ class EventConsumer:
         await self.js.publish(
             dead_letter_subject(self.name, event_type),
             json.dumps(body, ensure_ascii=False).encode(),
-            headers={
-                "Nats-Msg-Id": f"dlq-{self.name}-{envelope.id if envelope else msg.metadata.sequence.stream}"
-            },
+            headers={"Nats-Msg-Id": f"dlq-{self.name}-{envelope.id if envelope else msg.metadata.sequence.stream}"},
         )
         await msg.term()
-        log.error(
-            "consumer %s: event %s dead-lettered: %s", self.name, envelope.id if envelope else "?", error
-        )
+        log.error("consumer %s: event %s dead-lettered: %s", self.name, envelope.id if envelope else "?", error)
         if self.metrics:
             self.metrics.dead_letters(consumer=self.name).inc()
         self._count("dead_lettered")

@@ -23,9 +23,7 @@ class DeadLetter:
     envelope: dict[str, Any]
 
 
-async def list_dead_letters(
-    js: JetStreamContext, stream: str, consumer: str | None = None
-) -> list[DeadLetter]:
+async def list_dead_letters(js: JetStreamContext, stream: str, consumer: str | None = None) -> list[DeadLetter]:
     info = await js.stream_info(stream)
     letters: list[DeadLetter] = []
     for seq in range(info.state.first_seq, info.state.last_seq + 1):

@@ -45,9 +45,7 @@ def emit(session: Session, event_type: str, aggregate_id: str, data: dict[str, A
 
 
 def backlog(session: Session) -> int:
-    return session.execute(
-        select(func.count()).select_from(OUTBOX).where(OUTBOX.c.sent_at.is_(None))
-    ).scalar_one()
+    return session.execute(select(func.count()).select_from(OUTBOX).where(OUTBOX.c.sent_at.is_(None))).scalar_one()
 
 
 def mark_for_replay(session: Session, since: datetime) -> int:
@@ -60,7 +58,5 @@ def mark_for_replay(session: Session, since: datetime) -> int:
 
 def purge_sent(session: Session, *, now: datetime, retention: timedelta) -> int:
     """Drop sent rows older than the retention; the replay window ends there."""
-    result = session.execute(
-        delete(OUTBOX).where(OUTBOX.c.sent_at.is_not(None), OUTBOX.c.sent_at < now - retention)
-    )
+    result = session.execute(delete(OUTBOX).where(OUTBOX.c.sent_at.is_not(None), OUTBOX.c.sent_at < now - retention))
     return result.rowcount or 0

@@ -64,6 +64,8 @@ class OutboxRelay:
             except Exception as exc:  # the broker or the database is away: back off and retry
                 failures += 1
                 log.warning("outbox relay: %s", exc)
+                with contextlib.suppress(Exception):
+                    await self._housekeeping()  # keeps the backlog gauge true during an outage
                 await asyncio.sleep(min(0.2 * 2**failures, 5.0))
                 continue
             if sent >= self.settings.relay_batch:
@@ -78,9 +80,7 @@ class OutboxRelay:
         if not rows:
             return 0
         futures = [
-            await self.js.publish_async(
-                subject_for(event_type), payload.encode(), headers={"Nats-Msg-Id": event_id}
-            )
+            await self.js.publish_async(subject_for(event_type), payload.encode(), headers={"Nats-Msg-Id": event_id})
             for _seq, event_id, event_type, payload in rows
         ]
         await asyncio.wait_for(asyncio.gather(*futures), PUBLISH_TIMEOUT)

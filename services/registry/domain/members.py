@@ -32,9 +32,7 @@ def check_members(members: Sequence[MemberFacts]) -> list[CheckedMember]:
     """Every ID valid and consistent with sex and birth date, one head, no ID twice."""
     heads = [i for i, m in enumerate(members) if m.relation == "head"]
     if len(heads) != 1:
-        raise ValidationFailed(
-            f"a household has exactly one head (户主); found {len(heads)}", field="members"
-        )
+        raise ValidationFailed(f"a household has exactly one head (户主); found {len(heads)}", field="members")
     checked: list[CheckedMember] = []
     seen: set[str] = set()
     for i, member in enumerate(members):

@@ -1,0 +1,215 @@
+"""Pieces every benchmark shares: argument parsing, a temporary nats-server and PostgreSQL,
+free ports, peak RSS, timing, and the final JSON line.
+
+Importing this module puts the repository root on ``sys.path``, so ``python bench/<name>.py``
+works from anywhere without installing the project. Scripts therefore import it first:
+
+    import _common  # noqa: I001  (must come before shared/services imports)
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from shared.natsserver import NatsServer  # noqa: E402
+from shared.settings import StackSettings  # noqa: E402
+
+
+def parser(name: str, description: str) -> argparse.ArgumentParser:
+    """An argument parser with the options every benchmark has."""
+    p = argparse.ArgumentParser(prog=f"bench/{name}.py", description=description)
+    p.add_argument("--quick", action="store_true", help="the small case (well under a minute)")
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the temporary folder (databases, nats store, logs) and print where it is",
+    )
+    return p
+
+
+def say(*parts: object) -> None:
+    """A human progress line (stderr is left for tracebacks; these go to stdout before the JSON)."""
+    print(*parts, flush=True)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this Python process, in MiB (Linux reports KiB)."""
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(kib / 1024, 1)
+
+
+def emit_result(result: dict[str, Any]) -> None:
+    """Print the benchmark's figures as the LAST line of output: one JSON object."""
+    sys.stdout.flush()
+    print(json.dumps(result, ensure_ascii=False, sort_keys=False), flush=True)
+
+
+def ratio(measured: float, limit: float) -> float:
+    """``measured / limit`` rounded for reporting (0 when the limit is 0)."""
+    return round(measured / limit, 3) if limit else 0.0
+
+
+class Timer:
+    """``with Timer() as t: ...`` then ``t.seconds``; uses the monotonic perf counter."""
+
+    def __enter__(self) -> Timer:
+        self.start = time.perf_counter()
+        self.seconds = 0.0
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.start
+
+
+@contextlib.contextmanager
+def workdir(name: str, *, keep: bool = False) -> Iterator[Path]:
+    """A temporary folder for one run; removed afterwards unless ``keep``."""
+    path = Path(tempfile.mkdtemp(prefix=f"fupin-bench-{name}-"))
+    try:
+        yield path
+    finally:
+        if keep:
+            say(f"kept {path}")
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def temp_nats(home: Path) -> Iterator[NatsServer]:
+    """A JetStream nats-server (file store, ``sync_interval: always``) on a free port in ``home``."""
+    server = NatsServer(home / "nats", port=free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def bench_settings(home: Path, nats_url: str, **overrides: Any) -> StackSettings:
+    """Stack settings pointing at the temporary server and folder; defaults otherwise."""
+    return StackSettings(nats_url=nats_url, data_dir=home / "data", **overrides)
+
+
+def sqlite_url(home: Path, name: str) -> str:
+    return f"sqlite:///{(home / f'{name}.db').resolve()}"
+
+
+# --- PostgreSQL --------------------------------------------------------------------------------
+
+
+def pg_binaries() -> Path | None:
+    """The folder holding initdb and pg_ctl, if PostgreSQL is installed."""
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return versions[-1].parent if versions else None
+
+
+class TempPostgres:
+    """A throwaway PostgreSQL cluster in ``home`` on a free port, trust auth, default fsync settings.
+
+    PostgreSQL refuses to run as root; as root the cluster is run as the ``postgres`` user, so
+    ``home`` must then be reachable by that user (``postgres_server`` makes its own folder).
+    """
+
+    def __init__(self, home: Path) -> None:
+        bindir = pg_binaries()
+        if bindir is None:
+            raise FileNotFoundError("PostgreSQL binaries (initdb, pg_ctl) not found")
+        self.bindir = bindir
+        self.home = home
+        self.data = home / "pgdata"
+        self.port = free_port()
+        self._as: list[str] = []
+        if os.geteuid() == 0:
+            self._as = ["runuser", "-u", "postgres", "--"]
+
+    @property
+    def url(self) -> str:
+        """Server URL without a database name, like ``FUPIN_POSTGRES_URL``."""
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}"
+
+    def _run(self, *args: str) -> None:
+        done = subprocess.run([*self._as, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if done.returncode:
+            raise RuntimeError(f"{Path(args[0]).name} failed ({done.returncode}): {done.stderr.strip()}")
+
+    def start(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        if self._as:
+            shutil.chown(self.home, user="postgres")
+        self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8")
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.home / "postgres.log"),
+            "-o",
+            f"-p {self.port} -k {self.home} -c listen_addresses=127.0.0.1",
+            "-w",
+            "start",
+        )
+
+    def stop(self) -> None:
+        with contextlib.suppress(RuntimeError, FileNotFoundError):
+            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+
+@contextlib.contextmanager
+def postgres_server(url: str | None) -> Iterator[str | None]:
+    """Yield a PostgreSQL server URL: ``url`` as given, a temporary cluster for ``auto``, else None."""
+    if not url:
+        yield None
+        return
+    if url != "auto":
+        yield url.rstrip("/")
+        return
+    # Not under ``home``: a private (0700) root-owned folder the postgres user could not enter.
+    folder = Path(tempfile.mkdtemp(prefix="fupin-bench-pg-"))
+    server = TempPostgres(folder)
+    try:
+        server.start()
+        yield server.url
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def drop_database(url: str) -> None:
+    """Drop the PostgreSQL database named in ``url`` (used to start each phase from empty)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
