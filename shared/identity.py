@@ -11,6 +11,7 @@ from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric, uscc
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
+RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
 Sex = Literal["male", "female"]
 
 
@@ -29,17 +30,18 @@ class ResidentId:
 def parse_resident_id(value: str) -> ResidentId:
     """Validate an 18-digit resident ID (GB 11643) and read its birth date, sex and region."""
     number = value.strip().upper()
+    if not RESIDENT_ID.match(number):
+        raise InvalidIdentifier("not a valid 18-digit resident ID (17 digits and a digit or X)")
     try:
-        number = ric.validate(number)
         birth = ric.get_birth_date(number)
+    except stdnum_errors.ValidationError as exc:
+        raise InvalidIdentifier("resident ID has an impossible birth date") from exc
+    try:
+        ric.validate(number)
     except stdnum_errors.InvalidChecksum as exc:
         raise InvalidIdentifier("resident ID check digit does not match (校验码错误)") from exc
-    except stdnum_errors.InvalidComponent as exc:
-        raise InvalidIdentifier("resident ID has an impossible birth date") from exc
     except stdnum_errors.ValidationError as exc:
-        raise InvalidIdentifier(f"not a valid 18-digit resident ID: {exc}") from exc
-    if len(number) != 18:
-        raise InvalidIdentifier("resident ID must have 18 characters")
+        raise InvalidIdentifier(f"not a valid resident ID: {exc}") from exc
     sex: Sex = "male" if int(number[16]) % 2 else "female"
     return ResidentId(number=number, birth_date=birth, sex=sex, region_code=number[:6])
 

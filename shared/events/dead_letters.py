@@ -26,7 +26,9 @@ class DeadLetter:
 async def list_dead_letters(js: JetStreamContext, stream: str, consumer: str | None = None) -> list[DeadLetter]:
     info = await js.stream_info(stream)
     letters: list[DeadLetter] = []
-    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+    if not info.state.messages:
+        return letters
+    for seq in range(max(info.state.first_seq, 1), info.state.last_seq + 1):
         try:
             raw = await js.get_msg(stream, seq)
         except NotFoundError:
