@@ -31,6 +31,7 @@ from shared.metrics import ServiceMetrics
 from shared.settings import ServiceSettings, StackSettings, stack_settings
 
 log = logging.getLogger(__name__)
+access_log = structlog.get_logger("fupin.access")
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,18 @@ def _install_observability(app: FastAPI, runtime: Runtime) -> None:
         route = request.scope.get("route")
         template = getattr(route, "path", "unmatched")
         metrics.requests(method=request.method, route=template, status=str(response.status_code)).inc()
-        metrics.latency(method=request.method, route=template).observe(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        metrics.latency(method=request.method, route=template).observe(elapsed)
+        principal = getattr(request.state, "principal", None)
+        access_log.info(
+            "request",
+            method=request.method,
+            route=template,
+            status=response.status_code,
+            ms=round(elapsed * 1000, 1),
+            request_id=request_id,
+            principal=principal.subject if principal else None,
+        )
         response.headers["X-Request-ID"] = request_id
         return response
 

@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import structlog
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -117,6 +118,7 @@ class EventConsumer:
         except ValueError as exc:
             await self._dead_letter(msg, None, f"unreadable envelope: {exc}")
             return
+        structlog.contextvars.bind_contextvars(event_id=envelope.id, consumer=self.name)
         try:
             applied = await asyncio.to_thread(self._apply, envelope)
         except Exception as exc:
