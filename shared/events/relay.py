@@ -20,6 +20,7 @@ from shared.db import Database
 from shared.events.envelope import subject_for
 from shared.events.outbox import OUTBOX, backlog, purge_sent
 from shared.faults import fault_point
+from shared.leader import LeaderLock
 from shared.metrics import ServiceMetrics
 from shared.settings import StackSettings
 
@@ -44,6 +45,7 @@ class OutboxRelay:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
         self._last_purge = db.clock.now() - PURGE_EVERY
+        self.leader = LeaderLock(db.engine, f"{db.service}.outbox-relay")
 
     def notify(self) -> None:
         """Wake the relay after a commit; safe to call from any thread."""
@@ -53,6 +55,7 @@ class OutboxRelay:
     def stop(self) -> None:
         self._stopping = True
         self.notify()
+        self.leader.release()
 
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -76,6 +79,8 @@ class OutboxRelay:
                 await asyncio.wait_for(self._wake.wait(), self.settings.relay_poll_seconds)
 
     async def publish_batch(self) -> int:
+        if not await asyncio.to_thread(self.leader.try_acquire):
+            return 0  # another replica relays; we stand by
         rows = await asyncio.to_thread(self._unsent)
         if not rows:
             return 0
