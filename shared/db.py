@@ -170,18 +170,26 @@ def upgrade(migrations_dir: Path, url: str, *, service: str) -> None:
 
 
 def ensure_database(url: str) -> None:
-    """Create the PostgreSQL database named in ``url`` if it does not exist yet."""
+    """Create the PostgreSQL database named in ``url`` if it is missing (needs CREATEDB; skipped when it exists)."""
     if is_sqlite(url):
         return
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
 
+    probe = create_engine(url, pool_size=1)
+    try:
+        with probe.connect():
+            return
+    except OperationalError as exc:
+        if "does not exist" not in str(exc):
+            raise
+    finally:
+        probe.dispose()
     parsed = make_url(url)
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}).scalar()
-            if not exists:
-                conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     finally:
         admin.dispose()
 

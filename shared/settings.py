@@ -17,6 +17,7 @@ SERVICE_PORTS: dict[str, int] = {
     "notifications": 8005,
 }
 PLACEHOLDER_SECRETS = {"", "changeme", "secret", "dev"}
+MIN_SECRET_LENGTH = 32
 
 
 class StackSettings(BaseSettings):
@@ -36,6 +37,7 @@ class StackSettings(BaseSettings):
     jwt_issuer: str = "fupin"
     jwt_ttl_seconds: int = 8 * 3600
     stream_name: str = "FUPIN"
+    stream_replicas: int = Field(default=1, ge=1, le=5, description="3 on a JetStream cluster")
     dlq_stream_name: str = "FUPIN_DLQ"
     outbox_retention_days: int = 14
     relay_batch: int = 500
@@ -48,8 +50,11 @@ class StackSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> StackSettings:
-        if self.environment != "development" and (self.jwt_secret or "") in PLACEHOLDER_SECRETS:
-            raise ValueError("FUPIN_JWT_SECRET must be set to a real secret outside development")
+        secret = self.jwt_secret or ""
+        if self.environment != "development" and (secret in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH):
+            raise ValueError(
+                f"FUPIN_JWT_SECRET must be a real secret of at least {MIN_SECRET_LENGTH} characters outside development"
+            )
         return self
 
     def secret(self) -> str:
@@ -73,6 +78,9 @@ class StackSettings(BaseSettings):
             return own
         if self.postgres_url:
             return f"{self.postgres_url.rstrip('/')}/fupin_{service}"
+        if self.environment != "development":
+            # An empty SQLite file made by mistake would look like a service with no data.
+            raise ValueError(f"set FUPIN_{service.upper()}_DATABASE_URL or FUPIN_POSTGRES_URL outside development")
         return f"sqlite:///{(self.data_dir / f'{service}.db').resolve()}"
 
 

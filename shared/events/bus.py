@@ -18,8 +18,11 @@ log = logging.getLogger(__name__)
 async def connect(settings: StackSettings, *, name: str) -> Client:
     """Connect and keep reconnecting for ever: a broker outage must not end a service."""
 
+    client: Client | None = None
+
     async def _disconnected() -> None:
-        log.warning("nats disconnected")
+        if client is None or not client.is_closed:
+            log.warning("nats disconnected")
 
     async def _reconnected() -> None:
         log.info("nats reconnected")
@@ -27,7 +30,7 @@ async def connect(settings: StackSettings, *, name: str) -> Client:
     async def _error(exc: Exception) -> None:
         log.debug("nats error: %s", exc)
 
-    return await nats.connect(
+    client = await nats.connect(
         settings.nats_url,
         name=name,
         max_reconnect_attempts=-1,
@@ -38,6 +41,7 @@ async def connect(settings: StackSettings, *, name: str) -> Client:
         reconnected_cb=_reconnected,
         error_cb=_error,
     )
+    return client
 
 
 def stream_configs(settings: StackSettings) -> list[StreamConfig]:
@@ -48,7 +52,7 @@ def stream_configs(settings: StackSettings) -> list[StreamConfig]:
         retention=RetentionPolicy.LIMITS,
         max_age=365 * 24 * 3600,
         duplicate_window=120,
-        num_replicas=1,
+        num_replicas=settings.stream_replicas,
     )
     dead_letters = StreamConfig(
         name=settings.dlq_stream_name,
@@ -56,7 +60,7 @@ def stream_configs(settings: StackSettings) -> list[StreamConfig]:
         storage=StorageType.FILE,
         retention=RetentionPolicy.LIMITS,
         discard=DiscardPolicy.OLD,
-        num_replicas=1,
+        num_replicas=settings.stream_replicas,
     )
     return [events, dead_letters]
 

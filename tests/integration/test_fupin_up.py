@@ -18,9 +18,9 @@ from tests.support.procs import ROOT, wait_until
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def start_stack(data_dir: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_stack(data_dir: Path, env: dict[str, str], *options: str) -> subprocess.Popen[bytes]:
     log = (data_dir.parent / "up.log").open("ab")
-    return subprocess.Popen([str(ROOT / "fupin"), "up", "--data-dir", str(data_dir)], cwd=ROOT, env=env,
+    return subprocess.Popen([str(ROOT / "fupin"), "up", "--data-dir", str(data_dir), *options], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
@@ -40,13 +40,14 @@ def all_ready(base: int) -> bool:
     )
 
 
-def test_up_starts_everything_and_a_second_run_keeps_the_data(tmp_path: Path, token) -> None:
+def test_up_starts_everything_and_a_second_run_keeps_the_data(tmp_path: Path, token, backend, request) -> None:
     data_dir = tmp_path / "var"
     base = free_port() // 10 * 10 % 50000 + 10000  # a block of six ports, away from the defaults
     env = {**os.environ, "FUPIN_PORT_BASE": str(base), "FUPIN_NATS_PORT": str(free_port())}
     env.pop("FUPIN_POSTGRES_URL", None)
+    options = ("--postgres", request.getfixturevalue("postgres_server").url) if backend == "postgres" else ()
 
-    proc = start_stack(data_dir, env)
+    proc = start_stack(data_dir, env, *options)
     try:
         wait_until(lambda: all_ready(base), timeout=120, what="all five services ready")
         created = httpx.post(f"http://127.0.0.1:{base + 1}/api/v1/households", json=household_body(),
@@ -58,9 +59,10 @@ def test_up_starts_everything_and_a_second_run_keeps_the_data(tmp_path: Path, to
                    what="identification saw the household")
     finally:
         assert stop_stack(proc) == 0
-    assert sorted(p.name for p in data_dir.glob("*.db")) == sorted(f"{s}.db" for s in SERVICE_PORTS)
+    expected_files = [] if backend == "postgres" else sorted(f"{s}.db" for s in SERVICE_PORTS)
+    assert sorted(p.name for p in data_dir.glob("*.db")) == expected_files
 
-    proc = start_stack(data_dir, env)
+    proc = start_stack(data_dir, env, *options)
     try:
         wait_until(lambda: all_ready(base), timeout=120, what="all five services ready again")
         again = httpx.get(f"http://127.0.0.1:{base + 1}/api/v1/households/{household_id}",
