@@ -2,9 +2,13 @@
 free ports, peak RSS, timing, and the final JSON line.
 
 Importing this module puts the repository root on ``sys.path``, so ``python bench/<name>.py``
-works from anywhere without installing the project. Scripts therefore import it first:
+works from anywhere without installing the project. Scripts import it before any ``shared`` or
+``services`` module; ruff's import sorting already does that (``_common`` sorts with the
+third-party block, which comes before the project's own):
 
-    import _common  # noqa: I001  (must come before shared/services imports)
+    import _common
+    from _common import emit_result, say
+    from shared.db import Database
 """
 
 from __future__ import annotations
@@ -12,11 +16,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import resource
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +31,8 @@ if str(ROOT) not in sys.path:
 
 from shared.natsserver import NatsServer  # noqa: E402
 from shared.settings import StackSettings  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402  (re-exported for the scripts)
+from tests.support.postgres import PostgresServer  # noqa: E402
 
 
 def parser(name: str, description: str) -> argparse.ArgumentParser:
@@ -47,13 +50,6 @@ def parser(name: str, description: str) -> argparse.ArgumentParser:
 def say(*parts: object) -> None:
     """A human progress line (stderr is left for tracebacks; these go to stdout before the JSON)."""
     print(*parts, flush=True)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def peak_rss_mb() -> float:
@@ -121,66 +117,6 @@ def sqlite_url(home: Path, name: str) -> str:
 # --- PostgreSQL --------------------------------------------------------------------------------
 
 
-def pg_binaries() -> Path | None:
-    """The folder holding initdb and pg_ctl, if PostgreSQL is installed."""
-    found = shutil.which("initdb")
-    if found:
-        return Path(found).resolve().parent
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    return versions[-1].parent if versions else None
-
-
-class TempPostgres:
-    """A throwaway PostgreSQL cluster in ``home`` on a free port, trust auth, default fsync settings.
-
-    PostgreSQL refuses to run as root; as root the cluster is run as the ``postgres`` user, so
-    ``home`` must then be reachable by that user (``postgres_server`` makes its own folder).
-    """
-
-    def __init__(self, home: Path) -> None:
-        bindir = pg_binaries()
-        if bindir is None:
-            raise FileNotFoundError("PostgreSQL binaries (initdb, pg_ctl) not found")
-        self.bindir = bindir
-        self.home = home
-        self.data = home / "pgdata"
-        self.port = free_port()
-        self._as: list[str] = []
-        if os.geteuid() == 0:
-            self._as = ["runuser", "-u", "postgres", "--"]
-
-    @property
-    def url(self) -> str:
-        """Server URL without a database name, like ``FUPIN_POSTGRES_URL``."""
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}"
-
-    def _run(self, *args: str) -> None:
-        done = subprocess.run([*self._as, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if done.returncode:
-            raise RuntimeError(f"{Path(args[0]).name} failed ({done.returncode}): {done.stderr.strip()}")
-
-    def start(self) -> None:
-        self.home.mkdir(parents=True, exist_ok=True)
-        if self._as:
-            shutil.chown(self.home, user="postgres")
-        self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8")
-        self._run(
-            str(self.bindir / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.home / "postgres.log"),
-            "-o",
-            f"-p {self.port} -k {self.home} -c listen_addresses=127.0.0.1",
-            "-w",
-            "start",
-        )
-
-    def stop(self) -> None:
-        with contextlib.suppress(RuntimeError, FileNotFoundError):
-            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
-
-
 @contextlib.contextmanager
 def postgres_server(url: str | None) -> Iterator[str | None]:
     """Yield a PostgreSQL server URL: ``url`` as given, a temporary cluster for ``auto``, else None."""
@@ -190,15 +126,12 @@ def postgres_server(url: str | None) -> Iterator[str | None]:
     if url != "auto":
         yield url.rstrip("/")
         return
-    # Not under ``home``: a private (0700) root-owned folder the postgres user could not enter.
-    folder = Path(tempfile.mkdtemp(prefix="fupin-bench-pg-"))
-    server = TempPostgres(folder)
+    server = PostgresServer(durable=True)
     try:
         server.start()
         yield server.url
     finally:
         server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def drop_database(url: str) -> None:

@@ -41,8 +41,10 @@ def infra_tables(metadata: MetaData) -> InfraTables:
         Column("payload", Text, nullable=False),
         Column("created_at", AwareDateTime(), nullable=False),
         Column("sent_at", AwareDateTime(), nullable=True),
-        Index("ix_outbox_unsent", "sent_at", "seq"),
     )
+    # A partial index: the relay reads unsent rows in seq order without walking the sent ones kept for replay.
+    unsent = outbox.c.sent_at.is_(None)
+    Index("ix_outbox_unsent", outbox.c.seq, postgresql_where=unsent, sqlite_where=unsent)
     inbox = Table(
         "inbox",
         metadata,

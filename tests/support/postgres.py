@@ -37,11 +37,15 @@ def _run_as() -> list[str]:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
+    """A cluster in a fresh temporary folder; ``durable=False`` (tests) turns fsync off for speed,
+    benchmarks keep PostgreSQL's defaults so they measure what production pays."""
+
+    def __init__(self, *, durable: bool = False) -> None:
         self.home = Path(tempfile.mkdtemp(prefix="fupin-pg-"))
         self.data = self.home / "data"
         self.port = free_port()
         self.prefix = _run_as()
+        self.durable = durable
 
     @property
     def url(self) -> str:
