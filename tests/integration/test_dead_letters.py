@@ -20,6 +20,7 @@ from shared.events.bus import connect, ensure_streams
 from shared.events.consumer import EventConsumer, Subscription
 from shared.events.dead_letters import list_dead_letters
 from shared.events.envelope import Envelope
+from shared.metrics import ServiceMetrics
 from shared.settings import StackSettings
 
 pytestmark = pytest.mark.integration
@@ -86,7 +87,7 @@ class TestDeadLetters:
             await ensure_streams(js, stack)
             await js.publish("fupin.household.registered", event.model_dump_json().encode(),
                              headers={"Nats-Msg-Id": event.id})
-            consumer = EventConsumer(subscription, db, js, stack)
+            consumer = EventConsumer(subscription, db, js, stack, metrics)
 
             async def dead_lettered() -> bool:
                 return len(await list_dead_letters(js, stack.dlq_stream_name)) == 1
@@ -96,7 +97,11 @@ class TestDeadLetters:
             await nc.close()
             return letters
 
+        metrics = ServiceMetrics("identification")
         letters = asyncio.run(scenario())
+        assert metrics.registry.get_sample_value("fupin_dead_letters_total", {"consumer": "test-flaky"}) == 1
+        retried = {"consumer": "test-flaky", "outcome": "retried"}
+        assert metrics.registry.get_sample_value("fupin_events_consumed_total", retried) == 2
         assert len(handler.attempts) == stack.consumer_max_attempts
         gaps = [b - a for a, b in zip(handler.attempts, handler.attempts[1:], strict=False)]
         assert gaps[0] >= stack.consumer_backoff_seconds * 0.9

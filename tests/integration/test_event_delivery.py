@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from shared.natsserver import NatsServer
@@ -55,6 +56,12 @@ class TestExactlyOnce:
         assert inbox_rows(procs, "identification") == 1
         assert inbox_rows(procs, "notifications") == 1
         assert unsent(procs) == 0
+        identification = procs["identification"]
+        wait_until(lambda: "fupin_consumer_pending{" in httpx.get(f"{identification.url}/metrics").text,
+                   what="consumer lag reported")
+        assert identification.metric("fupin_consumer_pending", consumer=CONSUMER) == 0
+        assert identification.metric("fupin_events_consumed_total", consumer=CONSUMER, outcome="applied") == 1
+        assert procs["registry"].metric("fupin_events_published_total", service="registry") == 1
 
     def test_relay_killed_after_publish_before_marking_sent(self, procs, token) -> None:
         """(a) SIGKILL between JetStream's ack and the UPDATE that marks the row sent."""
