@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from shared.cli import db, events, stack, token
+from shared.cli import db, events, registry, stack, token
 
 app = typer.Typer(help="Fupin (扶贫): targeted poverty alleviation for a county office.", no_args_is_help=True)
 app.command("up")(stack.up)
@@ -12,6 +12,7 @@ app.command("test", context_settings={"allow_extra_args": True, "ignore_unknown_
 app.command("token")(token.token)
 app.add_typer(events.app, name="events")
 app.add_typer(db.app, name="db")
+registry.install(app)
 
 
 def main() -> None:

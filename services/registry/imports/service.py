@@ -1,0 +1,46 @@
+"""Import jobs: create one for an uploaded file, read its progress and its row errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from services.registry.models import ImportJob, ImportRowError
+from shared.auth import Principal
+from shared.errors import NotFound
+from shared.events.outbox import session_clock
+from shared.pagination import decode_cursor, page_of
+
+
+def create_job(session: Session, path: Path, filename: str, principal: Principal) -> ImportJob:
+    """A queued job; rows outside the principal's region scope will be refused row by row."""
+    job = ImportJob(
+        filename=filename[:200],
+        created_by=principal.subject,
+        region_scope=principal.region,
+        created_at=session_clock(session).now(),
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_job(session: Session, job_id: str, principal: Principal) -> ImportJob:
+    job = session.get(ImportJob, job_id)
+    if job is None or not job.region_scope.startswith(principal.region):
+        raise NotFound(f"import {job_id} not found")
+    return job
+
+
+def row_errors(
+    session: Session, job_id: str, principal: Principal, *, cursor: str | None, limit: int
+) -> tuple[list[ImportRowError], str | None]:
+    """The job's bad rows in file order, a page at a time."""
+    get_job(session, job_id, principal)
+    query = select(ImportRowError).where(ImportRowError.job_id == job_id)
+    key = decode_cursor(cursor)
+    if key:
+        query = query.where(col(ImportRowError.id) > int(key[0]))
+    rows = list(session.exec(query.order_by(col(ImportRowError.id)).limit(limit + 1)).all())
+    return page_of(rows, limit=limit, key=lambda e: [e.id])

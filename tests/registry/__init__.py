@@ -1,0 +1,1 @@
+"""Registry tests: pure rules, then the API on SQLite and PostgreSQL."""
