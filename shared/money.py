@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, PlainSerializer
 
 FEN = Decimal("0.01")
+MAX_AMOUNT = Decimal("999999999999.99")  # what a NUMERIC(14, 2) column holds
 
 
 def yuan(value: Any) -> Decimal:
@@ -22,6 +23,8 @@ def yuan(value: Any) -> Decimal:
         raise ValueError(f"not an amount: {value!r}") from exc
     if not amount.is_finite():
         raise ValueError(f"not an amount: {value!r}")
+    if abs(amount) > MAX_AMOUNT:
+        raise ValueError(f"amount {value!r} is beyond {MAX_AMOUNT} yuan")
     return amount.quantize(FEN, rounding=ROUND_HALF_UP)
 
 

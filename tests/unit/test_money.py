@@ -27,7 +27,7 @@ def test_rounds_half_up_to_the_fen(given_value, expected) -> None:
     assert yuan(given_value) == Decimal(expected)
 
 
-@pytest.mark.parametrize("bad", [1.5, True, "abc", "NaN", "Infinity"])
+@pytest.mark.parametrize("bad", [1.5, True, "abc", "NaN", "Infinity", "1e30", "-1000000000000"])
 def test_refuses_floats_and_non_amounts(bad) -> None:
     with pytest.raises((TypeError, ValueError)):
         yuan(bad)
