@@ -10,6 +10,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from shared.cli.services import SERVICES
 from shared.natsserver import NatsServer
 from tests.support.procs import ServiceProcess
 from tests.support.stack import QUICK
@@ -17,28 +18,29 @@ from tests.support.stack import QUICK
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-@pytest.fixture
-def registry_server(tmp_path: Path, nats_server: NatsServer) -> Iterator[ServiceProcess]:
+@pytest.fixture(params=SERVICES)
+def server(request: pytest.FixtureRequest, tmp_path: Path, nats_server: NatsServer) -> Iterator[ServiceProcess]:
+    name = request.param
     env = {
         "FUPIN_NATS_URL": nats_server.url,
         "FUPIN_DATA_DIR": str(tmp_path / "var"),
         "FUPIN_JWT_SECRET": os.environ["FUPIN_JWT_SECRET"],
         **QUICK,
-        "FUPIN_REGISTRY_DATABASE_URL": f"sqlite:///{tmp_path / 'registry.db'}",
+        f"FUPIN_{name.upper()}_DATABASE_URL": f"sqlite:///{tmp_path / f'{name}.db'}",
     }
-    server = ServiceProcess("registry", env, tmp_path)
-    server.start()
-    yield server
-    server.stop()
+    process = ServiceProcess(name, env, tmp_path)
+    process.start()
+    yield process
+    process.stop()
 
 
-def test_registry_never_answers_500(registry_server: ServiceProcess, token) -> None:  # type: ignore[no-untyped-def]
+def test_never_answers_500(server: ServiceProcess, token) -> None:  # type: ignore[no-untyped-def]
     """Every operation, a dozen generated cases each (valid and invalid): always a 2xx/4xx, 4xx as problem+json."""
-    schema = schemathesis.openapi.from_url(f"{registry_server.url}/openapi.json")
+    schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
     headers = token("county_office", region="5223")
     failures: list[str] = []
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) > 10
+    assert operations
 
     for operation in operations:
 
