@@ -23,6 +23,7 @@ from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from shared.db import Database
+from shared.events.bus import ensure_streams
 from shared.events.envelope import Envelope, dead_letter_subject, replay_subject, subject_for
 from shared.events.outbox import INFRA
 from shared.faults import fault_point
@@ -95,6 +96,7 @@ class EventConsumer:
         while not self._stopping:
             try:
                 if sub is None:
+                    await ensure_streams(self.js, self.settings)  # a broker that lost its data has none
                     await self.js.add_consumer(self.settings.stream_name, self.config())
                     sub = await self.js.pull_subscribe_bind(durable=self.name, stream=self.settings.stream_name)
                 try:

@@ -14,9 +14,11 @@ import logging
 from datetime import timedelta
 
 from nats.js import JetStreamContext
+from nats.js.errors import NoStreamResponseError, NotFoundError
 from sqlalchemy import select, update
 
 from shared.db import Database
+from shared.events.bus import ensure_streams
 from shared.events.envelope import subject_for
 from shared.events.outbox import OUTBOX, backlog, purge_sent
 from shared.faults import fault_point
@@ -69,6 +71,9 @@ class OutboxRelay:
                 log.warning("outbox relay: %s", exc)
                 with contextlib.suppress(Exception):
                     await self._housekeeping()  # keeps the backlog gauge true during an outage
+                if isinstance(exc, NoStreamResponseError | NotFoundError):
+                    with contextlib.suppress(Exception):
+                        await ensure_streams(self.js, self.settings)  # the broker came back without its data
                 await asyncio.sleep(min(0.2 * 2**failures, 5.0))
                 continue
             if sent >= self.settings.relay_batch:
