@@ -2,18 +2,35 @@
 
 - import_vs_copy: rows/s of the registry's import job on PostgreSQL ÷ raw ``COPY`` of the same household
   and member rows into the same tables (parsing, ID checks, duplicate checks and events included on our side).
-- import_vs_executemany: the same on SQLite against one raw ``executemany`` per table.
+  The raw side gets its rows ready-made (the same values, 36-character time-ordered ids as the import
+  writes, codes, dates and flags already converted) and times only the COPY and the commit; it runs in a
+  child process, so this process's peak memory is the import's.
+- import_vs_executemany: the same on SQLite against one raw ``executemany`` per table (the service's
+  connection settings: WAL, synchronous=FULL, foreign keys on).
+  Both are measured in interleaved rounds (the file cut into parts of whole households: import a part, then
+  insert it raw, each side into its own growing database) and the median per-round ratio is reported, so a
+  burst of load on a shared machine spoils one round, not the figure. --quick runs one round.
 - get_vs_bare: GET /api/v1/households/{id} requests/s ÷ a bare FastAPI endpoint on the same server.
-- peak_rss_mb: peak resident memory of this process (the file is streamed; memory stays flat in its size).
+- peak_rss_mb: peak resident memory of this process, which runs the imports (the file is streamed).
+- rss_growth_ratio: memory flat in file size. Two child processes import a CSV of N and of 3N households
+  (SQLite); each reports its peak RSS above its RSS just before the import (rss_extra_mb). The ratio
+  (3N's ÷ N's) is about 1 when memory does not grow with the file, about 3 when it grows in proportion.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
+import json
 import logging
 import os
 import random
+import resource
+import shutil
 import sqlite3
+import statistics
+import subprocess
+import sys
 import threading
 import time
 from datetime import date, timedelta
@@ -26,7 +43,8 @@ import psycopg
 import uvicorn
 from sqlalchemy.engine import make_url
 
-from services.registry.domain.codes import CAUSE_LABELS, Cause
+from services.registry.domain.codes import CAUSE_LABELS, HEALTH_LABELS, LABOUR_LABELS, Cause, Health, Labour
+from services.registry.imports.bulk import TimeOrderedIds
 from services.registry.imports.job import run_import
 from services.registry.imports.template import COLUMNS
 from services.registry.main import SPEC, create_app
@@ -51,7 +69,11 @@ CAUSE_SPREAD = {
     Cause.OTHER: 1,
 }
 SIZES = {1: 12, 2: 20, 3: 24, 4: 22, 5: 14, 6: 8}  # mean ≈ 3.3 members
+LABOUR_SPREAD = {Labour.full: 45, Labour.weak: 25, Labour.lost: 10, Labour.none: 20}
+HEALTH_SPREAD = {Health.healthy: 60, Health.chronic: 22, Health.major_illness: 8, Health.disabled: 10}
+GRADE_SPREAD = {"A级": 30, "B级": 40, "C级": 20, "D级": 10}
 HEADERS = [c.header for c in COLUMNS]
+FIRST_DAY = date(2014, 10, 1)  # 建档立卡 began in 2014
 
 
 def resident_id(region: str, born: date, serial: int, male: bool) -> str:
@@ -67,11 +89,18 @@ def villages() -> list[str]:
 
 
 def generate(path: Path, households: int, seed: int = 3) -> int:
-    """A synthetic county as an import file; IDs unique by (birth date, serial); returns the member rows."""
+    """A synthetic county as an import file; IDs unique by (birth date, serial); returns the member rows.
+
+    Every row has the member's labour and health; the 户主 row carries the registration date, the housing
+    grade, safe water and the 两不愁三保障 indicators, as the county's own archive does.
+    """
     rng = random.Random(seed)
     codes = villages()
     causes, cause_w = list(CAUSE_SPREAD), list(CAUSE_SPREAD.values())
     sizes, size_w = list(SIZES), list(SIZES.values())
+    labours, labour_w = [LABOUR_LABELS[k] for k in LABOUR_SPREAD], list(LABOUR_SPREAD.values())
+    healths, health_w = [HEALTH_LABELS[k] for k in HEALTH_SPREAD], list(HEALTH_SPREAD.values())
+    grades, grade_w = list(GRADE_SPREAD), list(GRADE_SPREAD.values())
     relations = ["户主", "配偶", "子女", "子女", "父母", "孙子女"]
     members = 0
     serial = 0
@@ -82,6 +111,19 @@ def generate(path: Path, households: int, seed: int = 3) -> int:
             village = codes[n % len(codes)]
             hukou = f"{village}-{n:06d}"
             cause = CAUSE_LABELS[rng.choices(causes, cause_w)[0]]
+            grade = rng.choices(grades, grade_w)[0]
+            head = {
+                "家庭住址": f"第{1 + n % 9}组",
+                "主要致贫原因": cause,
+                "登记日期": (FIRST_DAY + timedelta(days=n % 700)).isoformat(),
+                "住房安全等级": grade,
+                "饮水安全": "是" if rng.random() < 0.9 else "否",
+                "不愁吃": "是",
+                "不愁穿": "是",
+                "义务教育有保障": "是" if rng.random() < 0.95 else "否",
+                "住房安全有保障": "是" if grade in ("A级", "B级") else "否",
+                "基本医疗有保障": "是" if rng.random() < 0.97 else "否",
+            }
             for i in range(rng.choices(sizes, size_w)[0]):
                 serial += 1
                 born = date(1940, 1, 1) + timedelta(days=(serial * 7919) % 27000)
@@ -91,19 +133,21 @@ def generate(path: Path, households: int, seed: int = 3) -> int:
                     "户编号": hukou,
                     "区划代码": village,
                     "村民小组": str(1 + n % 9),
-                    "家庭住址": f"第{1 + n % 9}组" if i == 0 else "",
-                    "主要致贫原因": cause if i == 0 else "",
                     "姓名": f"成员{serial}",
                     "身份证号": resident_id("522323", born, serial // 27000, male),
                     "与户主关系": relations[min(i, 5)],
                     "性别": "男" if male else "女",
+                    "劳动能力": rng.choices(labours, labour_w)[0],
+                    "健康状况": rng.choices(healths, health_w)[0],
                 }
+                if i == 0:
+                    row |= head
                 writer.writerow([row[h] for h in HEADERS])
                 members += 1
     return members
 
 
-def import_file(url: str, path: Path) -> float:
+def import_file(url: str, path: Path, *, before: Any = None) -> float:
     """Run the registry's import job (the code behind POST /imports) and return its seconds."""
     upgrade(SPEC.migrations, url, service="registry")
     db = Database(url, service="registry")
@@ -113,8 +157,10 @@ def import_file(url: str, path: Path) -> float:
             session.add(job)
             session.flush()
             job_id = job.id
-        copy = path.with_suffix(".run.csv")
-        copy.write_bytes(path.read_bytes())  # the job removes its file when done
+        copy = path.with_name(f"{path.stem}.run{path.suffix}")
+        shutil.copyfile(path, copy)  # the job removes its file when done
+        if before:
+            before()
         with _common.Timer() as timer:
             run_import(db, job_id, copy)
         with db.reader() as session:
@@ -125,67 +171,134 @@ def import_file(url: str, path: Path) -> float:
         db.dispose()
 
 
-def raw_rows(path: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The same households and members as plain tuples, prepared outside the timing."""
-    households: dict[str, tuple[Any, ...]] = {}
-    members: list[tuple[Any, ...]] = []
-    today = date.today()
-    with path.open(encoding="utf-8") as fh:
-        for n, row in enumerate(csv.DictReader(fh)):
-            hukou = row["户编号"]
-            if hukou not in households:
-                households[hukou] = (f"h{n}", hukou, row["区划代码"], "x", f"m{n}", today, today)
-            members.append((f"m{n}", households[hukou][0], row["姓名"], row["身份证号"], "head", "male", today, today))
-    return list(households.values()), members
-
-
-H_SQL = "household (id, hukou_number, region_code, address, head_member_id, registered_on, valid_from"
-M_SQL = "member (id, household_id, name, id_number, relation, sex, birth_date, joined_on"
-H_EXTRA = (
-    ", created_at, updated_at, secondary_causes, version, hukou_type, status, housing_relocation,"
-    " exclusion_vehicle, exclusion_machinery, exclusion_enterprise, exclusion_family_away)"
+# The raw side's columns: everything the file says, the keys, and the columns that have no NULL default.
+H_COLUMNS = (
+    "id, hukou_number, region_code, group_no, address, primary_cause, head_member_id, registered_on, valid_from,"
+    " housing_grade, utilities_safe_water, assurance_food, assurance_clothing, assurance_education,"
+    " assurance_housing, assurance_medical, created_at, updated_at, secondary_causes, version, hukou_type, status,"
+    " housing_relocation, exclusion_vehicle, exclusion_machinery, exclusion_enterprise, exclusion_family_away"
 )
-M_EXTRA = ", in_hukou, co_resident, active, dropout, party_member, public_payroll, village_cadre)"
+M_COLUMNS = (
+    "id, household_id, name, id_number, relation, sex, birth_date, joined_on, labour, health, in_hukou,"
+    " co_resident, active, dropout, party_member, public_payroll, village_cadre"
+)
+RELATIONS = {"户主": "head", "配偶": "spouse", "子女": "child", "父母": "parent", "孙子女": "grandchild"}
+YES_NO = {"是": True, "否": False}
+LABOURS = {label: code.value for code, label in LABOUR_LABELS.items()}
+HEALTHS = {label: code.value for code, label in HEALTH_LABELS.items()}
+CAUSES = {label: code.value for code, label in CAUSE_LABELS.items()}
 
 
-def raw_sqlite(url: str, rows: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]) -> float:
+def raw_rows(path: Path, now: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The same households and members as ready tuples (ids as the import makes them), prepared untimed."""
+    households: dict[str, list[Any]] = {}
+    members: list[tuple[Any, ...]] = []
+    ids = TimeOrderedIds()
+    with path.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            hukou = row["户编号"]
+            member_id = ids.take(1)[0]
+            if hukou not in households:
+                registered = row["登记日期"]
+                households[hukou] = [
+                    ids.take(1)[0], hukou, row["区划代码"], int(row["村民小组"]), row["家庭住址"],
+                    CAUSES[row["主要致贫原因"]], member_id, registered, registered, row["住房安全等级"][0],
+                    *(YES_NO[row[h]] for h in ("饮水安全", "不愁吃", "不愁穿", "义务教育有保障", "住房安全有保障",
+                                               "基本医疗有保障")),
+                    now, now, "[]", 1, "agricultural", "poor", "none", False, False, False, False,
+                ]  # fmt: skip
+            household = households[hukou]
+            born = f"{row['身份证号'][6:10]}-{row['身份证号'][10:12]}-{row['身份证号'][12:14]}"
+            members.append(
+                (
+                    member_id, household[0], row["姓名"], row["身份证号"], RELATIONS[row["与户主关系"]],
+                    "male" if row["性别"] == "男" else "female", born, household[7], LABOURS[row["劳动能力"]],
+                    HEALTHS[row["健康状况"]], True, True, True, False, False, False, False,
+                )
+            )  # fmt: skip
+    return [tuple(h) for h in households.values()], members
+
+
+def raw_sqlite(url: str, path: Path) -> float:
     upgrade(SPEC.migrations, url, service="registry")
-    conn = sqlite3.connect(make_url(url).database or "")
+    rows = raw_rows(path, "2025-01-01 00:00:00.000000")
+    conn = sqlite3.connect(make_url(url).database or "", isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
-    now = "2025-01-01 00:00:00"
-    h_rows = [(*r, now, now, "[]", 1, "agricultural", "poor", "none", 0, 0, 0, 0) for r in rows[0]]
-    m_rows = [(*r, 1, 1, 1, 0, 0, 0, 0) for r in rows[1]]
-    extra_h = H_EXTRA
-    extra_m = M_EXTRA
+    conn.execute("PRAGMA foreign_keys=ON")  # as the service's connections have it
+    h_marks = ",".join("?" * len(H_COLUMNS.split(",")))
+    m_marks = ",".join("?" * len(M_COLUMNS.split(",")))
     with _common.Timer() as timer:
         conn.execute("BEGIN")
-        conn.executemany(f"INSERT INTO {H_SQL}{extra_h} VALUES ({','.join('?' * 18)})", h_rows)
-        conn.executemany(f"INSERT INTO {M_SQL}{extra_m} VALUES ({','.join('?' * 15)})", m_rows)
+        conn.executemany(f"INSERT INTO household ({H_COLUMNS}) VALUES ({h_marks})", rows[0])
+        conn.executemany(f"INSERT INTO member ({M_COLUMNS}) VALUES ({m_marks})", rows[1])
         conn.execute("COMMIT")
     conn.close()
     return timer.seconds
 
 
-def raw_copy(url: str, rows: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]) -> float:
+def raw_copy(url: str, path: Path) -> float:
     upgrade(SPEC.migrations, url, service="registry")
+    rows = raw_rows(path, "2025-01-01 00:00:00+00")
     parsed = make_url(url)
     dsn = f"host=127.0.0.1 port={parsed.port} user={parsed.username} dbname={parsed.database}"
-    now = "2025-01-01 00:00:00+00"
-    extra_h = H_EXTRA
-    extra_m = M_EXTRA
     with psycopg.connect(dsn) as conn, _common.Timer() as timer:
         with conn.cursor() as cur:
-            with cur.copy(f"COPY {H_SQL}{extra_h} FROM STDIN") as copy:
+            with cur.copy(f"COPY household ({H_COLUMNS}) FROM STDIN") as copy:
                 for r in rows[0]:
-                    copy.write_row(
-                        (*r, now, now, "[]", 1, "agricultural", "poor", "none", False, False, False, False)
-                    )
-            with cur.copy(f"COPY {M_SQL}{extra_m} FROM STDIN") as copy:
+                    copy.write_row(r)
+            with cur.copy(f"COPY member ({M_COLUMNS}) FROM STDIN") as copy:
                 for r in rows[1]:
-                    copy.write_row((*r, True, True, True, False, False, False, False))
+                    copy.write_row(r)
         conn.commit()
     return timer.seconds
+
+
+def _rss_now_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / (1 << 20)
+
+
+def child(mode: str, url: str, path: Path) -> None:
+    """One measurement in this fresh process; prints its JSON (the parent reads the last line)."""
+    if mode == "raw-sqlite":
+        out: dict[str, Any] = {"seconds": raw_sqlite(url, path)}
+    elif mode == "raw-copy":
+        out = {"seconds": raw_copy(url, path)}
+    else:
+        base: list[float] = []
+        seconds = import_file(url, path, before=lambda: base.append(_rss_now_mb()))
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        out = {"seconds": seconds, "base_mb": round(base[0], 1), "peak_mb": round(peak, 1)}
+    print(json.dumps(out), flush=True)
+
+
+def in_child(mode: str, url: str, path: Path) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--child", mode, "--url", url, "--file", str(path)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"{mode} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def rss_growth(home: Path, small: int, large: int, large_file: Path | None = None) -> dict[str, Any]:
+    """Extra peak memory of importing N and 3N households, each in a fresh process on SQLite."""
+    extra = {}
+    for households in (small, large):
+        path = large_file if households == large and large_file else home / f"memory_{households}.csv"
+        if not path.exists():
+            generate(path, households)
+        got = in_child("import", _common.sqlite_url(home, f"memory_{households}"), path)
+        extra[households] = max(got["peak_mb"] - got["base_mb"], 0.1)
+        _common.say(
+            f"memory: {households} households, RSS {got['base_mb']:.0f} MB before the import, "
+            f"peak {got['peak_mb']:.0f} MB (+{extra[households]:.0f} MB)"
+        )
+    return {
+        "rss_growth_ratio": round(extra[large] / extra[small], 2),
+        "rss_extra_mb": [round(extra[small], 1), round(extra[large], 1)],
+        "rss_probe_households": [small, large],
+    }
 
 
 def get_vs_bare(url: str, home: Path, requests: int) -> float:
@@ -229,34 +342,83 @@ def get_vs_bare(url: str, home: Path, requests: int) -> float:
     return _common.ratio(rates["get"], rates["bare"])
 
 
+def split(path: Path, parts: int) -> list[Path]:
+    """The file cut into ``parts`` files of whole households (each with the header), for interleaved rounds."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = csv.reader(fh)
+        header = next(rows)
+        households = len({row[0] for row in rows})
+    per_part = -(-households // parts)
+    paths = [path.with_name(f"{path.stem}_{i}.csv") for i in range(parts)]
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = csv.reader(fh)
+        next(rows)
+        seen, last, out, writer = 0, None, None, None
+        for row in rows:
+            if row[0] != last:
+                if seen % per_part == 0:
+                    if out:
+                        out.close()
+                    out = paths[seen // per_part].open("w", encoding="utf-8", newline="")
+                    writer = csv.writer(out)
+                    writer.writerow(header)
+                seen, last = seen + 1, row[0]
+            writer.writerow(row)  # type: ignore[union-attr]
+        if out:
+            out.close()
+    return paths[: -(-seen // per_part)]
+
+
+def rounds(label: str, ours_url: str, raw_mode: str, raw_url: str, parts: list[Path], members: int) -> float:
+    """Import each part, then insert it raw, in turn (each side into its own growing database); the median
+    of the per-round ratios, so that a burst of load on the machine spoils one round, not the figure."""
+    ratios, ours_total, raw_total = [], 0.0, 0.0
+    for part in parts:
+        ours = import_file(ours_url, part)
+        raw = in_child(raw_mode, raw_url, part)["seconds"]
+        ratios.append(raw / ours)
+        ours_total, raw_total = ours_total + ours, raw_total + raw
+    _common.say(
+        f"{label}: import {members / ours_total:.0f} rows/s, raw {members / raw_total:.0f} rows/s; "
+        f"per-round ratios {', '.join(f'{r:.2f}' for r in ratios)}"
+    )
+    return round(statistics.median(ratios), 3)
+
+
 def main() -> None:
     p = _common.parser("registry_import", __doc__ or "")
     p.add_argument("--households", type=int, default=None, help="households to generate (default 100000)")
     p.add_argument("--postgres", default="auto", help="server URL, 'auto' for a temporary cluster, '' to skip")
+    p.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 5, 1 with --quick)")
+    p.add_argument("--child", help=argparse.SUPPRESS)
+    p.add_argument("--url", help=argparse.SUPPRESS)
+    p.add_argument("--file", help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.child:
+        child(args.child, args.url, Path(args.file))
+        return
     households = args.households or (3000 if args.quick else 100_000)
     result: dict[str, Any] = {"bench": "registry_import", "households": households}
     with _common.workdir("registry", keep=args.keep) as home:
         path = home / "county.csv"
         members = generate(path, households)
+        parts = split(path, args.rounds or (1 if args.quick else 5))
         result["rows"] = members
-        _common.say(f"generated {households} households, {members} members")
-        rows = raw_rows(path)
-
-        ours = import_file(_common.sqlite_url(home, "import"), path)
-        raw = raw_sqlite(_common.sqlite_url(home, "raw"), rows)
-        _common.say(f"SQLite: import {members / ours:.0f} rows/s, raw executemany {members / raw:.0f} rows/s")
-        result["import_vs_executemany"] = _common.ratio(raw, ours)
-
+        result["rounds"] = len(parts)
+        _common.say(f"generated {households} households, {members} members, in {len(parts)} part(s)")
+        sqlite_import = _common.sqlite_url(home, "import")
+        raw_sqlite_url = _common.sqlite_url(home, "raw")
+        result["import_vs_executemany"] = rounds("SQLite", sqlite_import, "raw-sqlite", raw_sqlite_url, parts, members)
         with _common.postgres_server(args.postgres) as server:
             if server:
-                ours = import_file(f"{server}/bench_import", path)
-                raw = raw_copy(f"{server}/bench_raw", rows)
-                _common.say(f"PostgreSQL: import {members / ours:.0f} rows/s, raw COPY {members / raw:.0f} rows/s")
-                result["import_vs_copy"] = _common.ratio(raw, ours)
-        del rows
-        result["get_vs_bare"] = get_vs_bare(_common.sqlite_url(home, "import"), home, 300 if args.quick else 2000)
-    result["peak_rss_mb"] = _common.peak_rss_mb()
+                pg_import, pg_raw = f"{server}/bench_import", f"{server}/bench_raw"
+                result["import_vs_copy"] = rounds("PostgreSQL", pg_import, "raw-copy", pg_raw, parts, members)
+        result["get_vs_bare"] = get_vs_bare(sqlite_import, home, 300 if args.quick else 2000)
+        result["peak_rss_mb"] = _common.peak_rss_mb()
+        if args.quick:
+            result |= rss_growth(home, 10_000, 30_000)
+        else:
+            result |= rss_growth(home, households // 3, households, large_file=path)
     _common.emit_result(result)
 
 

@@ -6,14 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 
-from services.registry.models import Helper, Member
-from services.registry.schemas import (
-    CategoryPeriod,
-    HelperPublic,
-    HouseholdPublic,
-    MemberPublic,
-    unflatten_blocks,
-)
+from services.registry.models import Helper, MemberVersion
+from services.registry.schemas import BLOCKS, HelperPublic, HouseholdPublic, MemberPublic, MemberVersionPublic
 from services.registry.service import HouseholdView
 from shared import audit
 from shared.auth import Principal, Role, require
@@ -21,6 +15,9 @@ from shared.errors import Forbidden
 from shared.masking import mask_phone, mask_resident_id
 
 SEES_WHOLE = (Role.county_office, Role.township_reviewer, Role.system)
+# Any signed-in caller; one callable, so FastAPI checks it once per request for the route and for Disclosure.
+ANYONE = require(*Role)
+Reader = Annotated[Principal, Depends(ANYONE)]
 
 
 class Disclosure:
@@ -55,9 +52,10 @@ class Disclosure:
             )
 
 
-def disclosure(
+# async: it does no I/O, and a sync dependency costs a trip to the thread pool on every read.
+async def disclosure(
     request: Request,
-    principal: Annotated[Principal, Depends(require(*Role))],
+    principal: Reader,
     reveal: Annotated[bool, Query(description="whole ID numbers and phones (audited; county/township/system)")] = False,
 ) -> Disclosure:
     return Disclosure(request, principal, reveal)
@@ -66,30 +64,49 @@ def disclosure(
 DisclosureDep = Annotated[Disclosure, Depends(disclosure)]
 
 
-def member_public(member: Member, disclosure: Disclosure, *, as_of: Any = None) -> MemberPublic:
-    data = member.model_dump(exclude={"household_id"})
-    data["id_number"] = disclosure.id_number(member.id_number)
-    data["phone"] = disclosure.phone(member.phone)
-    if as_of is not None and (member.left_on is None or member.left_on > as_of):
+# Which household column goes to which nested block (``housing_grade`` → ``housing.grade``), worked out once.
+_BLOCK_OF = {prefix + key: (name, key) for name, (prefix, model) in BLOCKS.items() for key in model.model_fields}
+_SCALARS = frozenset(HouseholdPublic.model_fields) - set(BLOCKS)
+
+
+def member_public(member: dict[str, Any], disclosure: Disclosure, *, as_of: Any = None) -> dict[str, Any]:
+    """A member's columns as the caller may see them (validated once, with the household)."""
+    data = member | {"id_number": disclosure.id_number(member["id_number"]), "phone": disclosure.phone(member["phone"])}
+    if as_of is not None and (member["left_on"] is None or member["left_on"] > as_of):
         data |= {"left_on": None, "left_reason": None, "active": True}  # not yet known on that day
-    return MemberPublic.model_validate(data)
+    return data
 
 
 def household_public(view: HouseholdView, disclosure: Disclosure) -> HouseholdPublic:
-    scalars = {k: v for k, v in view.facts.items() if k in HouseholdPublic.model_fields}
+    """The household read, masked for the caller, built as one dict and validated once."""
+    data: dict[str, Any] = {name: {} for name in BLOCKS}
+    for column, value in view.facts.items():
+        block = _BLOCK_OF.get(column)
+        if block is not None:
+            data[block[0]][block[1]] = value
+        elif column in _SCALARS:
+            data[column] = value
     members = [member_public(m, disclosure, as_of=view.as_of) for m in view.members]
-    return HouseholdPublic.model_validate(
-        scalars
-        | unflatten_blocks(view.facts)
-        | {
-            "members": members,
-            "member_count": sum(m.active for m in members),
-            "categories": [CategoryPeriod.model_validate(c.model_dump()) for c in view.categories],
-            "as_of": view.as_of,
-        }
-    )
+    data |= {
+        "members": members,
+        "member_count": sum(1 for m in members if m["active"]),
+        "categories": view.categories,
+        "as_of": view.as_of,
+        "active_helper_ids": view.active_helper_ids,
+        "needs_helper": view.needs_helper,
+    }
+    return HouseholdPublic.model_validate(data)
+
+
+def one_member_public(member: dict[str, Any], disclosure: Disclosure) -> MemberPublic:
+    return MemberPublic.model_validate(member_public(member, disclosure))
 
 
 def helper_public(helper: Helper, load: int, disclosure: Disclosure) -> HelperPublic:
     data = helper.model_dump() | {"phone": disclosure.phone(helper.phone), "active_pairings": load}
     return HelperPublic.model_validate(data)
+
+
+def member_version_public(version: MemberVersion, disclosure: Disclosure) -> MemberVersionPublic:
+    details = version.details | {"phone": disclosure.phone(version.details.get("phone"))}
+    return MemberVersionPublic.model_validate(version.model_dump() | {"details": details})

@@ -1,16 +1,16 @@
-"""What the registry publishes (household, member and helper events); it consumes nothing yet."""
+"""What the registry publishes (household, member and helper events) and consumes (identification's decisions)."""
 
 from __future__ import annotations
 
 from sqlmodel import Session
 
+from services.registry.domain.status import status_decision
 from services.registry.models import Household, Member, MemberChange, Pairing
 from shared.events.catalogue import validate_data
+from shared.events.consumer import Subscription
 from shared.events.envelope import Envelope
 from shared.events.outbox import emit, session_clock
 from shared.masking import mask_phone
-
-SUBSCRIPTIONS: tuple = ()
 
 
 def household_data(household: Household, member_ids: list[str]) -> dict[str, object]:
@@ -107,3 +107,34 @@ def registered_outbox_rows(
             }
         )
     return rows
+
+
+def on_status_decision(session: Session, event: Envelope) -> None:
+    """household.approved / rejected / exited / returned: keep the registry's copy of the status in step."""
+    from services.registry import service  # service imports this module to emit
+
+    data = event.data
+    change = status_decision(event_type=event.type, year=data["year"], kind=data.get("kind"))
+    if change is None:
+        return
+    service.record_status_decision(
+        session,
+        data["household_id"],
+        change,
+        case_id=data["case_id"],
+        decided_at=event.time,
+        actor=f"event:{event.type}:{event.id}",
+    )
+
+
+SUBSCRIPTIONS = (
+    Subscription(
+        name="registry-household-status",
+        handlers={
+            "household.approved": on_status_decision,
+            "household.rejected": on_status_decision,
+            "household.exited": on_status_decision,
+            "household.returned": on_status_decision,
+        },
+    ),
+)

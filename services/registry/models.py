@@ -109,6 +109,10 @@ class Household(RegistryTable, table=True):
     dissolved_on: date | None = Field(default=None, description="the day its last member left")
     created_at: datetime = Stamp()
     updated_at: datetime = Stamp()
+    # When the current status was decided (by identification's event or an edit), so a late, older decision
+    # does not undo a newer one; and the identification case behind it.
+    status_decided_at: datetime | None = Field(default=None, sa_type=AwareDateTime)  # type: ignore[call-overload]
+    status_case_id: str | None = Field(default=None, max_length=36)
 
 
 class HouseholdVersion(RegistryTable, table=True):
@@ -182,6 +186,24 @@ class Member(RegistryTable, table=True):
     village_cadre: bool = False
 
 
+class MemberVersion(RegistryTable, table=True):
+    """A member's details (health, schooling, work, flags) as they were until an edit replaced them."""
+
+    __table_args__ = (UniqueConstraint("member_id", "household_version"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    member_id: str = Field(foreign_key="member.id", index=True, max_length=36)
+    household_id: str = Field(foreign_key="household.id", index=True, max_length=36)
+    household_version: int = Field(description="the household's version the edit started")
+    valid_from: date
+    valid_to: date
+    details: dict[str, Any] = Field(sa_type=JSON)  # type: ignore[call-overload]
+    changed: list[str] = Field(sa_type=JSON)  # type: ignore[call-overload]
+    replaced_at: datetime = Stamp()
+    replaced_by: str = Field(max_length=120)
+    replace_reason: str = Field(max_length=500)
+
+
 class MemberChange(RegistryTable, table=True):
     """A recorded change to a household's membership (动态调整), with evidence, date, who and why."""
 
@@ -226,6 +248,8 @@ class HelpingUnit(RegistryTable, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     name: str = Field(max_length=120)
     region_code: str = Field(max_length=12, index=True)
+    end_date: date | None = None
+    end_reason: str | None = Field(default=None, max_length=200)
 
 
 class Helper(RegistryTable, table=True):
@@ -238,6 +262,9 @@ class Helper(RegistryTable, table=True):
     phone: str = Field(max_length=20)
     region_code: str = Field(max_length=12, index=True)
     created_at: datetime = Stamp()
+    updated_at: datetime | None = Field(default=None, sa_type=AwareDateTime)  # type: ignore[call-overload]
+    end_date: date | None = None
+    end_reason: str | None = Field(default=None, max_length=200)
 
 
 class HelperLoad(RegistryTable, table=True):
@@ -257,6 +284,7 @@ class WorkTeam(RegistryTable, table=True):
     first_secretary_id: str | None = Field(default=None, foreign_key="helper.id", max_length=36)
     start_date: date
     end_date: date | None = None
+    end_reason: str | None = Field(default=None, max_length=200)
 
 
 class Pairing(RegistryTable, table=True):

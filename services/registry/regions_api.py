@@ -8,13 +8,13 @@ from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from pydantic import BaseModel, Field
 
 from services.registry import regions
+from services.registry.disclosure import Reader
 from services.registry.schemas import RegionDetail, RegionLoadResult, RegionPublic, VillagerGroupPublic
 from services.registry.uploads import spool
 from shared.auth import Principal, Role, require
 from shared.deps import ReadSessionDep, SessionDep
 
 router = APIRouter(tags=["regions"])
-Reader = Annotated[Principal, Depends(require(*Role))]
 Loader = Annotated[Principal, Depends(require(Role.county_office, Role.system))]
 
 

@@ -143,6 +143,59 @@ class MemberPublic(MemberBase):
     active: bool
 
 
+class MemberDetailsUpdate(BaseModel):
+    """A versioned edit of a member's details (health, schooling, work, phone, flags) with its reason."""
+
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+    reason: str = Field(min_length=1, max_length=500, description="why the record changes")
+    effective_date: date | None = Field(default=None, description="when it became true; today when absent")
+    phone: str | None = Field(default=None, max_length=20, description="mainland mobile number")
+    in_hukou: bool | None = None
+    co_resident: bool | None = None
+    labour: Labour | None = None
+    health: Health | None = None
+    disability_grade: int | None = Field(default=None, ge=1, le=4)
+    medical_insurance: bool | None = None
+    family_doctor: bool | None = None
+    education: Education | None = None
+    school: str | None = Field(default=None, max_length=100)
+    dropout: bool | None = None
+    skills: str | None = Field(default=None, max_length=200)
+    migrant_place: str | None = Field(default=None, max_length=100)
+    migrant_months: int | None = Field(default=None, ge=0, le=12)
+    employment: Employment | None = None
+    party_member: bool | None = None
+    public_payroll: bool | None = None
+    village_cadre: bool | None = None
+
+
+class MemberVersionPublic(BaseModel):
+    """A member's details as they were from ``valid_from`` until an edit replaced them on ``valid_to``."""
+
+    member_id: str
+    household_version: int
+    valid_from: date
+    valid_to: date
+    changed: list[str] = Field(description="the details the edit changed")
+    details: dict[str, Any] = Field(description="the details before the edit (phone masked unless revealed)")
+    replaced_at: datetime
+    replaced_by: str
+    replace_reason: str
+
+
+class HouseholdVersionPublic(BaseModel):
+    """A household's version as it was from ``valid_from`` until a change replaced it on ``valid_to``."""
+
+    version: int
+    valid_from: date
+    valid_to: date
+    status: Status | None
+    replaced_at: datetime
+    replaced_by: str = Field(description="who replaced it: a user, or ``event:<type>:<id>`` for a decision")
+    replace_reason: str
+
+
 class CategoryPeriod(BaseModel):
     category: Category
     start_date: date
@@ -218,6 +271,12 @@ class HouseholdPublic(HouseholdBase):
     member_count: int
     members: list[MemberPublic]
     categories: list[CategoryPeriod]
+    active_helper_ids: list[str] = Field(default_factory=list, description="helpers paired with it that day")
+    needs_helper: bool = Field(
+        default=False, description="poor, pre-exit or returned with no active helper (每户有帮扶责任人 broken)"
+    )
+    status_decided_at: datetime | None = Field(default=None, description="when the current status was decided")
+    status_case_id: str | None = Field(default=None, description="the identification case behind the status")
 
 
 class HouseholdSummary(BaseModel):
@@ -234,6 +293,7 @@ class HouseholdSummary(BaseModel):
     head_id_number: str | None
     member_count: int
     version: int
+    needs_helper: bool
 
 
 class SplitSpec(BaseModel):
@@ -322,8 +382,24 @@ class HelpingUnitCreate(BaseModel):
     region_code: str = Field(pattern=r"^\d{2,12}$")
 
 
+class HelpingUnitUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    region_code: str | None = Field(default=None, pattern=r"^\d{2,12}$")
+
+
 class HelpingUnitPublic(HelpingUnitCreate):
     id: str
+    end_date: date | None
+    end_reason: str | None
+
+
+class End(BaseModel):
+    """The end of a helper's, unit's or work team's service, with its date and reason."""
+
+    end_date: date
+    reason: str = Field(min_length=1, max_length=200)
 
 
 class HelperCreate(BaseModel):
@@ -334,6 +410,22 @@ class HelperCreate(BaseModel):
     region_code: str = Field(pattern=r"^\d{2,12}$", description="where the helper works")
 
 
+class HelperUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+    name: str | None = Field(default=None, min_length=1, max_length=60)
+    unit_id: str | None = None
+    rank: Rank | None = None
+    phone: str | None = Field(default=None, min_length=11, max_length=20)
+    region_code: str | None = Field(default=None, pattern=r"^\d{2,12}$")
+
+
+class HelperEnd(End):
+    successor_helper_id: str | None = Field(
+        default=None, description="takes over the households that still need a helper (不脱贫不脱钩)"
+    )
+
+
 class HelperPublic(BaseModel):
     id: str
     name: str
@@ -342,6 +434,8 @@ class HelperPublic(BaseModel):
     phone: str
     region_code: str
     active_pairings: int
+    end_date: date | None = None
+    end_reason: str | None = None
 
 
 class HelperLoadSet(BaseModel):
@@ -360,9 +454,18 @@ class WorkTeamCreate(BaseModel):
     start_date: date
 
 
+class WorkTeamUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    unit_id: str | None = None
+    leader_id: str | None = None
+    first_secretary_id: str | None = Field(default=None, description="第一书记 (a helper)")
+
+
 class WorkTeamPublic(WorkTeamCreate):
     id: str
     end_date: date | None
+    end_reason: str | None
 
 
 class PairingCreate(BaseModel):

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, exists, func, or_
+from sqlalchemy import ColumnElement, Text, and_, bindparam, cast, exists, func, or_
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from services.registry import events
 from services.registry.domain.changes import Period, member_on
+from services.registry.domain.codes import NEEDS_HELPER, Status
+from services.registry.domain.helpers import needs_helper
 from services.registry.domain.members import CheckedMember, MemberFacts, check_members
 from services.registry.domain.regions import narrow_scope
-from services.registry.models import Household, HouseholdCategory, HouseholdVersion, Member, Pairing
+from services.registry.domain.status import StatusChange, is_stale
+from services.registry.models import (
+    Household,
+    HouseholdCategory,
+    HouseholdVersion,
+    Member,
+    MemberVersion,
+    Pairing,
+)
 from services.registry.regions import require_village
 from services.registry.schemas import (
     CategoryPeriod,
@@ -25,22 +37,61 @@ from services.registry.schemas import (
     flatten_blocks,
 )
 from shared.auth import Principal
+from shared.clock import SHANGHAI
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.events.outbox import session_clock
 from shared.masking import mask_resident_id
 from shared.pagination import decode_cursor, page_of
 
+log = logging.getLogger(__name__)
 FACT_FIELDS = set(HouseholdBase.model_fields)
+HOUSEHOLD = Household.__table__
+MEMBER = Member.__table__
+CATEGORY = HouseholdCategory.__table__
+PAIRING = Pairing.__table__
+MEMBER_VERSION = MemberVersion.__table__
+
+
+def paired_on(day: Any) -> ColumnElement[bool]:
+    """A pairing in force on ``day``: started by then and not ended (the end day is no longer counted)."""
+    return and_(PAIRING.c.start_date <= day, or_(PAIRING.c.end_date.is_(None), PAIRING.c.end_date > day))
+
+
+# GET one household is the registry's hottest read: two statements built once (no per-request query building
+# or ORM identity map), the household with its categories and active helpers, then its members.
+# aggregate_strings is group_concat on SQLite and string_agg on PostgreSQL; helper ids hold no comma.
+_HELPERS_ON_DAY = (
+    core_select(func.aggregate_strings(PAIRING.c.helper_id, ","))
+    .where(PAIRING.c.household_id == HOUSEHOLD.c.id, paired_on(bindparam("day")))
+    .scalar_subquery()
+)
+_HOUSEHOLD_READ = (
+    core_select(
+        HOUSEHOLD,
+        CATEGORY.c.category.label("category_code"),
+        CATEGORY.c.start_date.label("category_start"),
+        CATEGORY.c.end_date.label("category_end"),
+        _HELPERS_ON_DAY.label("active_helpers"),
+    )
+    .outerjoin(CATEGORY, CATEGORY.c.household_id == HOUSEHOLD.c.id)
+    .where(HOUSEHOLD.c.id == bindparam("household_id"))
+)
+_MEMBERS_READ = (
+    core_select(MEMBER).where(MEMBER.c.household_id == bindparam("household_id")).order_by(MEMBER.c.joined_on)
+)
+_READ_EXTRAS = ("category_code", "category_start", "category_end", "active_helpers")
 
 
 @dataclass(frozen=True)
 class HouseholdView:
-    """A household as it stands (``as_of`` None) or as it stood on a past day."""
+    """A household as it stands (``as_of`` None) or as it stood on a past day, as plain column values."""
 
     facts: dict[str, Any]
-    members: list[Member]
-    categories: list[HouseholdCategory]
+    members: list[dict[str, Any]]
+    categories: list[dict[str, Any]]
     as_of: date | None
+    active_helper_ids: list[str] = field(default_factory=list)
+    needs_helper: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,6 +103,7 @@ class HouseholdFilters:
     helper_id: str | None = None
     q: str | None = None
     include_dissolved: bool = False
+    without_helper: bool = False
 
 
 def register_household(session: Session, body: HouseholdCreate, principal: Principal) -> Household:
@@ -144,37 +196,75 @@ def get_household(session: Session, household_id: str, principal: Principal) -> 
 
 
 def read_household(session: Session, household_id: str, principal: Principal, *, as_of: date | None) -> HouseholdView:
-    """The household now, or what was true on ``as_of``: its facts then, and who was a member that day."""
-    household = get_household(session, household_id, principal)
-    members = list(
-        session.exec(select(Member).where(Member.household_id == household_id).order_by(col(Member.joined_on))).all()
+    """The household now, or what was true on ``as_of``: its facts then, who was a member, their details then."""
+    day = as_of or session_clock(session).today()
+    rows = session.execute(_HOUSEHOLD_READ, {"household_id": household_id, "day": day}).all()
+    if not rows or not principal.covers(rows[0].region_code):
+        raise NotFound(f"household {household_id} not found")
+    facts = dict(rows[0]._mapping)
+    helpers = facts["active_helpers"]
+    for extra in _READ_EXTRAS:
+        del facts[extra]
+    categories = [
+        {"category": r.category_code, "start_date": r.category_start, "end_date": r.category_end}
+        for r in rows
+        if r.category_code is not None
+    ]
+    members = [dict(m._mapping) for m in session.execute(_MEMBERS_READ, {"household_id": household_id})]
+    if as_of is not None:
+        facts = facts_on(session, facts, as_of)
+        members = members_on(session, household_id, members, as_of)
+        categories = [
+            c for c in categories if c["start_date"] <= as_of and (c["end_date"] is None or as_of < c["end_date"])
+        ]
+    helper_ids = sorted(helpers.split(",")) if helpers else []
+    dissolved_on = _as_date(facts.get("dissolved_on"))
+    lacking = needs_helper(
+        status=Status(facts["status"]),
+        dissolved=dissolved_on is not None and dissolved_on <= day,
+        active_helpers=len(helper_ids),
     )
-    categories = list(session.exec(select(HouseholdCategory).where(HouseholdCategory.household_id == household_id)))
-    if as_of is None:
-        return HouseholdView(household.model_dump(), members, categories, None)
-    facts = facts_on(session, household, as_of)
-    present = [m for m in members if member_on(period=Period(m.joined_on, m.left_on), day=as_of)]
-    held = [c for c in categories if c.start_date <= as_of and (c.end_date is None or as_of < c.end_date)]
-    return HouseholdView(facts, present, held, as_of)
+    return HouseholdView(facts, members, categories, as_of, helper_ids, lacking)
 
 
-def facts_on(session: Session, household: Household, day: date) -> dict[str, Any]:
-    if day < household.registered_on:
-        raise NotFound(f"household {household.id} was not registered yet on {day}")
-    if day >= household.valid_from:
-        return household.model_dump()
+def _as_date(value: date | str | None) -> date | None:
+    """A date from a column, or from a version snapshot where it is stored as ISO text."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def facts_on(session: Session, facts: dict[str, Any], day: date) -> dict[str, Any]:
+    """The household's facts in force on ``day``: the current ones, or the snapshot of the version then."""
+    if day < facts["registered_on"]:
+        raise NotFound(f"household {facts['id']} was not registered yet on {day}")
+    if day >= facts["valid_from"]:
+        return facts
     version = session.exec(
         select(HouseholdVersion)
         .where(
-            HouseholdVersion.household_id == household.id,
+            HouseholdVersion.household_id == facts["id"],
             col(HouseholdVersion.valid_from) <= day,
             col(HouseholdVersion.valid_to) > day,
         )
         .order_by(col(HouseholdVersion.version).desc())
     ).first()
     if version is None:
-        raise NotFound(f"no version of household {household.id} was in force on {day}")
+        raise NotFound(f"no version of household {facts['id']} was in force on {day}")
     return version.snapshot
+
+
+def members_on(session: Session, household_id: str, members: list[dict[str, Any]], day: date) -> list[dict[str, Any]]:
+    """Who was a member on ``day``, with the details they had then (an edit since is undone for the read)."""
+    present = [m for m in members if member_on(period=Period(m["joined_on"], m["left_on"]), day=day)]
+    earlier = dict(
+        session.execute(
+            core_select(MEMBER_VERSION.c.member_id, MEMBER_VERSION.c.details).where(
+                MEMBER_VERSION.c.household_id == household_id,
+                MEMBER_VERSION.c.valid_from <= day,
+                MEMBER_VERSION.c.valid_to > day,
+            )
+        ).all()
+    )
+    return [m | earlier[m["id"]] if m["id"] in earlier else m for m in present]
 
 
 def new_version(session: Session, household: Household, *, effective: date, actor: str, reason: str) -> None:
@@ -216,6 +306,10 @@ def update_household(session: Session, household_id: str, body: HouseholdUpdate,
         require_village(session, body.region_code)
     new_version(session, household, effective=effective, actor=principal.subject, reason=body.reason)
     changes = body.model_dump(exclude_unset=True, exclude={"reason", "effective_date", "categories"})
+    if changes.get("status", household.status) != household.status:
+        # an office's decision on the status: a late event from identification older than this must not undo it
+        household.status_decided_at = session_clock(session).now()
+        household.status_case_id = None
     for column, value in flatten_blocks(changes).items():
         setattr(household, column, value)
     if body.categories is not None:
@@ -223,6 +317,46 @@ def update_household(session: Session, household_id: str, body: HouseholdUpdate,
     session.add(household)
     session.flush()
     events.household_updated(session, household, _active_ids(session, household.id))
+    return household
+
+
+def household_versions(session: Session, household_id: str, principal: Principal) -> list[HouseholdVersion]:
+    """The household's earlier versions, oldest first: who replaced each, why and when."""
+    get_household(session, household_id, principal)
+    query = select(HouseholdVersion).where(HouseholdVersion.household_id == household_id)
+    return list(session.exec(query.order_by(col(HouseholdVersion.version))).all())
+
+
+def record_status_decision(
+    session: Session, household_id: str, change: StatusChange, *, case_id: str, decided_at: datetime, actor: str
+) -> Household | None:
+    """Identification's decision as a versioned change of the household's status; a stale or unknown one is ignored."""
+    household = session.get(Household, household_id)
+    if household is None:
+        log.warning("status decision for unknown household %s (case %s) ignored", household_id, case_id)
+        return None
+    if decided_at.tzinfo is None:
+        decided_at = decided_at.replace(tzinfo=UTC)
+    if is_stale(event_time=decided_at, decided_at=household.status_decided_at):
+        log.info("decision of case %s older than household %s's status: ignored", case_id, household_id)
+        return None
+    facts: dict[str, Any] = {"status": change.status.value}
+    if change.identified_year is not None:
+        facts["identified_year"] = change.identified_year
+    if change.exit_year is not None:
+        facts["exit_year"] = change.exit_year
+    if any(getattr(household, name) != value for name, value in facts.items()):
+        reason = f"identification decided: {change.status.value} (case {case_id})"
+        new_version(session, household, effective=decided_at.astimezone(SHANGHAI).date(), actor=actor, reason=reason)
+        for name, value in facts.items():
+            setattr(household, name, value)
+        household.status_decided_at, household.status_case_id = decided_at, case_id
+        session.add(household)
+        session.flush()
+        events.household_updated(session, household, _active_ids(session, household.id))
+    else:  # already so: only the newer decision is noted, so an older one arriving later stays ignored
+        household.status_decided_at, household.status_case_id = decided_at, case_id
+        session.add(household)
     return household
 
 
@@ -253,10 +387,11 @@ def search_households(
     if prefix is None:
         return [], None
     query = select(Household).where(col(Household.region_code).startswith(prefix))
-    query = _filtered(query, filters)
+    today = session_clock(session).today()
+    query = _filtered(query, filters, today)
     key = decode_cursor(cursor)
     if key:
-        if len(key) != 2:
+        if len(key) != 2 or not all(isinstance(k, str) for k in key):
             raise ValidationFailed("not a cursor this list handed out", field="cursor")
         query = query.where(
             or_(
@@ -266,10 +401,10 @@ def search_households(
         )
     rows = list(session.exec(query.order_by(col(Household.region_code), col(Household.hukou_number)).limit(limit + 1)))
     rows, next_cursor = page_of(rows, limit=limit, key=lambda h: [h.region_code, h.hukou_number])
-    return summaries(session, rows), next_cursor
+    return summaries(session, rows, today), next_cursor
 
 
-def _filtered(query: Any, filters: HouseholdFilters) -> Any:
+def _filtered(query: Any, filters: HouseholdFilters, today: date) -> Any:
     if not filters.include_dissolved:
         query = query.where(col(Household.dissolved_on).is_(None))
     if filters.status:
@@ -301,11 +436,17 @@ def _filtered(query: Any, filters: HouseholdFilters) -> Any:
                 Member.household_id == Household.id, col(Member.active), col(Member.name).contains(filters.q)
             )
         )
+    if filters.without_helper:
+        query = query.where(
+            col(Household.status).in_([s.value for s in NEEDS_HELPER]),
+            col(Household.dissolved_on).is_(None),
+            ~exists().where(PAIRING.c.household_id == Household.id, paired_on(today)),
+        )
     return query
 
 
-def summaries(session: Session, households: list[Household]) -> list[HouseholdSummary]:
-    """List rows: head name and masked ID, active member count; two queries for the whole page."""
+def summaries(session: Session, households: list[Household], today: date) -> list[HouseholdSummary]:
+    """List rows: head name and masked ID, active member count, helper gap; three queries for the whole page."""
     ids = [h.id for h in households]
     heads = {
         m.id: m for m in session.exec(select(Member).where(col(Member.id).in_([h.head_member_id for h in households])))
@@ -317,6 +458,13 @@ def summaries(session: Session, households: list[Household]) -> list[HouseholdSu
             .group_by(col(Member.household_id))
         ).all()
     )
+    helpers = dict(
+        session.execute(
+            core_select(PAIRING.c.household_id, func.count())
+            .where(PAIRING.c.household_id.in_(ids), paired_on(today))
+            .group_by(PAIRING.c.household_id)
+        ).all()
+    )
     out = []
     for h in households:
         head = heads.get(h.head_member_id)
@@ -326,6 +474,9 @@ def summaries(session: Session, households: list[Household]) -> list[HouseholdSu
                 head_name=head.name if head else None,
                 head_id_number=mask_resident_id(head.id_number) if head else None,
                 member_count=counts.get(h.id, 0),
+                needs_helper=needs_helper(
+                    status=Status(h.status), dissolved=h.dissolved_on is not None, active_helpers=helpers.get(h.id, 0)
+                ),
             )
         )
     return out

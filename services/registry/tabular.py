@@ -17,20 +17,21 @@ XLSX_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 class Table:
     headers: list[str]
     rows: Iterator[tuple[int, list[str]]]  # (row number as the spreadsheet shows it, cells as text)
+    total: int | None = None  # data rows, for progress (blank rows included); None when unknown
 
 
-def open_table(path: Path) -> Table:
-    """The header row and a stream of the rows below it; XLSX takes the first sheet."""
+def open_table(path: Path, *, strip: bool = True) -> Table:
+    """The header row and a stream of the rows below it; XLSX takes the first sheet.
+
+    Blank rows are skipped. Cells are stripped of surrounding space unless ``strip`` is false (a caller that
+    strips only the cells it reads, in its own hot loop).
+    """
     if path.suffix.lower() in XLSX_SUFFIXES:
         return _xlsx(path)
-    return _csv(path)
+    return _csv(path, strip=strip)
 
 
-def count_rows(path: Path) -> int | None:
-    """Data rows in the file (header excluded), cheaply, for progress; None when unknown."""
-    if path.suffix.lower() in XLSX_SUFFIXES:
-        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
-        return max(sheet.height - 1, 0)
+def _count_lines(path: Path) -> int:
     with path.open("rb") as fh:
         lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
     return max(lines - 1, 0)
@@ -48,25 +49,27 @@ def _encoding(path: Path) -> str:
     return "utf-8-sig"
 
 
-def _csv(path: Path) -> Table:
-    fh = open(path, encoding=_encoding(path), newline="")  # noqa: SIM115 - closed when the stream ends
+def _csv(path: Path, *, strip: bool) -> Table:
+    fh = open(path, encoding=_encoding(path), newline="", buffering=1 << 20)  # noqa: SIM115 - closed at the end
     reader = csv.reader(fh)
     headers = [h.strip() for h in next(reader, [])]
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:
             for number, row in enumerate(reader, start=2):
-                if any(cell.strip() for cell in row):
-                    yield number, [cell.strip() for cell in row]
+                if (row and row[0].strip()) or any(cell.strip() for cell in row):  # blank rows are skipped
+                    yield number, [cell.strip() for cell in row] if strip else row
         finally:
             fh.close()
 
-    return Table(headers=headers, rows=rows())
+    return Table(headers=headers, rows=rows(), total=_count_lines(path))
 
 
 def _cell(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        return value.strip()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # Excel keeps numbers as floats: 1.0 is the group number 1
     if isinstance(value, datetime):
@@ -77,14 +80,23 @@ def _cell(value: object) -> str:
 
 
 def _xlsx(path: Path) -> Table:
-    sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+    """The first sheet through calamine's row iterator: cells become Python objects one row at a time.
+
+    calamine keeps the sheet's cells in its own compact (Rust) form while the iterator runs; XLSX has no
+    streaming read without it (the shared-strings table alone is as large as the text of the file).
+    """
+    book = CalamineWorkbook.from_path(str(path))
+    sheet = book.get_sheet_by_index(0)
     stream = iter(sheet.iter_rows())
     headers = [_cell(h) for h in next(stream, [])]
 
     def rows() -> Iterator[tuple[int, list[str]]]:
-        for number, row in enumerate(stream, start=2):
-            cells = [_cell(v) for v in row]
-            if any(cells):
-                yield number, cells
+        try:
+            for number, row in enumerate(stream, start=2):
+                cells = [_cell(v) for v in row]
+                if any(cells):
+                    yield number, cells
+        finally:
+            book.close()
 
-    return Table(headers=headers, rows=rows())
+    return Table(headers=headers, rows=rows(), total=max(sheet.height - 1, 0))

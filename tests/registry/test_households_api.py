@@ -164,3 +164,42 @@ class TestMaskingAndAudit:
         assert sql("SELECT resource FROM audit_log ORDER BY seq DESC LIMIT 1") == f"household/{household['id']}"
         assert sql("SELECT actor FROM audit_log ORDER BY seq DESC LIMIT 1") == "county-clerk"
         assert api.get("/api/v1/audit/verify", headers=county).json()["valid"] is True
+
+
+class TestReadPath:
+    def test_the_token_is_decoded_once_per_request(self, api, cadre, monkeypatch):
+        """Reader, Disclosure and the access log all need the caller: one decode, kept on request.state."""
+        import shared.auth
+
+        household = register(api, cadre)
+        decoded: list[str] = []
+        real = shared.auth.decode_token
+
+        def counting(settings: Any, token: str) -> Any:
+            decoded.append(token)
+            return real(settings, token)
+
+        monkeypatch.setattr(shared.auth, "decode_token", counting)
+        assert api.get(f"{H}/{household['id']}", headers=cadre).status_code == 200
+        assert len(decoded) == 1
+
+    def test_one_read_carries_categories_members_and_helpers(self, api, county):
+        """The read the registry's hottest endpoint makes: household, categories and helpers, then members."""
+        body = household_body(members=4) | {
+            "registered_on": "2024-01-10",
+            "categories": [
+                {"category": "dibao", "start_date": "2024-01-10"},
+                {"category": "blue_card", "start_date": "2024-01-10", "end_date": "2025-01-01"},
+            ],
+            "housing": {"grade": "D", "structure": "adobe"},
+        }
+        household = register(api, county, body)
+        read = api.get(f"{H}/{household['id']}", headers=county).json()
+        assert read == household  # the same read backs POST and GET
+        assert [m["relation"] for m in read["members"]] == ["head", "spouse", "child", "child"]
+        assert {c["category"] for c in read["categories"]} == {"dibao", "blue_card"}
+        assert read["housing"] == {"grade": "D", "structure": "adobe", "relocation": "none", "renovated_year": None}
+        assert (read["active_helper_ids"], read["needs_helper"]) == ([], True)
+        then = api.get(f"{H}/{household['id']}", params={"as_of": "2025-01-01"}, headers=county).json()
+        assert [c["category"] for c in then["categories"]] == ["dibao"]
+        assert api.get(f"{H}/no-such-household", headers=county).status_code == 404

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -12,10 +13,25 @@ from hypothesis import strategies as st
 from services.registry.domain.changes import ChangeKind, Period, birth_matches, check_change_date, member_on
 from services.registry.domain.codes import CAUSE_LABELS, Cause, ContactKind, Rank, Status, parse_label
 from services.registry.domain.contacts import duty_on
-from services.registry.domain.helpers import DEFAULT_LOADS, load_refusal, release_refusal
+from services.registry.domain.helpers import (
+    DEFAULT_LOADS,
+    ended_refusal,
+    load_refusal,
+    needs_helper,
+    rank_refusal,
+    release_refusal,
+)
 from services.registry.domain.income import IncomeLines, net_income, per_capita_net_income
-from services.registry.domain.members import MemberFacts, check_identity, check_members
+from services.registry.domain.members import (
+    DETAIL_FIELDS,
+    MemberFacts,
+    check_details,
+    check_details_date,
+    check_identity,
+    check_members,
+)
 from services.registry.domain.regions import Level, narrow_scope, parse_region_code
+from services.registry.domain.status import StatusChange, is_stale, status_decision
 from shared.errors import ValidationFailed
 from tests.support.builders import resident_id
 
@@ -244,6 +260,158 @@ class TestHelpers:
     def test_duties(self, contacts: list, month: bool, quarter: bool):
         duty = duty_on(contacts=contacts, day=date(2025, 6, 16))
         assert (duty.contacted_this_month, duty.visited_this_quarter) == (month, quarter)
+
+
+CURRENT = dict.fromkeys(DETAIL_FIELDS) | {
+    "in_hukou": True,
+    "co_resident": True,
+    "dropout": False,
+    "party_member": False,
+    "public_payroll": False,
+    "village_cadre": False,
+    "health": "healthy",
+}
+
+
+class TestMemberDetails:
+    @pytest.mark.parametrize(
+        ("edit", "changed"),
+        [
+            pytest.param({"health": "major_illness"}, {"health": "major_illness"}, id="大病 major illness"),
+            pytest.param(
+                {"health": "disabled", "disability_grade": 2},
+                {"health": "disabled", "disability_grade": 2},
+                id="残疾二级 disabled grade 2",
+            ),
+            pytest.param({"phone": "139-1234-5678"}, {"phone": "13912345678"}, id="手机号 normalised"),
+            pytest.param(
+                {"party_member": True, "health": "healthy"}, {"party_member": True}, id="党员 only what differs"
+            ),
+            pytest.param(
+                {"education": "senior_high", "school": "普安一中"},
+                {"education": "senior_high", "school": "普安一中"},
+                id="高中 stage and school",
+            ),
+            pytest.param(
+                {"migrant_place": "浙江宁波", "migrant_months": 10},
+                {"migrant_place": "浙江宁波", "migrant_months": 10},
+                id="外出务工 migrant work",
+            ),
+            pytest.param({"school": None, "health": "chronic"}, {"health": "chronic"}, id="慢性病 blank stays blank"),
+        ],
+    )
+    def test_changed_details(self, edit: dict[str, Any], changed: dict[str, Any]):
+        assert check_details(edit=edit, current=CURRENT) == changed
+
+    @pytest.mark.parametrize(
+        ("edit", "field"),
+        [
+            pytest.param({"phone": "12345"}, "phone", id="手机号 not a mobile"),
+            pytest.param({"public_payroll": None}, "public_payroll", id="财政供养 flag never blank"),
+            pytest.param({"disability_grade": 1}, "disability_grade", id="残疾等级 without 残疾"),
+            pytest.param({"health": "healthy"}, "body", id="无变化 nothing changes"),
+            pytest.param({"name": "改名"}, "name", id="姓名 identity is not a detail"),
+        ],
+    )
+    def test_refused_with_the_field_named(self, edit: dict[str, Any], field: str):
+        with pytest.raises(ValidationFailed) as caught:
+            check_details(edit=edit, current=CURRENT)
+        assert caught.value.field == field
+
+    def test_leaving_disabled_needs_the_grade_cleared(self):
+        disabled = CURRENT | {"health": "disabled", "disability_grade": 3}
+        with pytest.raises(ValidationFailed):
+            check_details(edit={"health": "healthy"}, current=disabled)
+        assert check_details(edit={"health": "healthy", "disability_grade": None}, current=disabled) == {
+            "health": "healthy",
+            "disability_grade": None,
+        }
+
+    @pytest.mark.parametrize(
+        ("effective", "since", "problem"),
+        [
+            pytest.param(date(2025, 6, 16), date(2024, 1, 10), None, id="今日 today"),
+            pytest.param(date(2025, 6, 17), date(2024, 1, 10), "future", id="未来 future"),
+            pytest.param(
+                date(2025, 3, 1), date(2025, 4, 1), "since 2025-04-01", id="早于上次变更 before the last edit"
+            ),
+            pytest.param(date(2025, 4, 1), date(2025, 4, 1), None, id="同日 same day as the last edit"),
+        ],
+    )
+    def test_effective_date(self, effective: date, since: date, problem: str | None):
+        found = check_details_date(effective_date=effective, today=date(2025, 6, 16), details_since=since)
+        assert (found is None) if problem is None else (problem in (found or ""))
+
+
+class TestHelperCoverage:
+    @pytest.mark.parametrize(
+        ("status", "dissolved", "helpers", "lacking"),
+        [
+            pytest.param(Status.poor, False, 0, True, id="贫困户 without helper"),
+            pytest.param(Status.poor, False, 1, False, id="贫困户 paired"),
+            pytest.param(Status.returned, False, 0, True, id="返贫 without helper"),
+            pytest.param(Status.pre_exit, False, 0, True, id="预脱贫 without helper"),
+            pytest.param(Status.exited, False, 0, False, id="已脱贫 needs none"),
+            pytest.param(Status.non_poor, False, 0, False, id="一般农户 needs none"),
+            pytest.param(Status.poor, True, 0, False, id="已注销 dissolved household"),
+        ],
+    )
+    def test_needs_helper(self, status: Status, dissolved: bool, helpers: int, lacking: bool):
+        assert needs_helper(status=status, dissolved=dissolved, active_helpers=helpers) is lacking
+
+    @pytest.mark.parametrize(
+        ("rank", "active", "refused"),
+        [
+            pytest.param(Rank.staff, 2, False, id="降为一般干部 2 fits"),
+            pytest.param(Rank.staff, 3, True, id="降为一般干部 3 too many"),
+            pytest.param(Rank.county_deputy, 5, False, id="副县级 5 fits"),
+        ],
+    )
+    def test_rank_change_must_carry_the_load(self, rank: Rank, active: int, refused: bool):
+        assert bool(rank_refusal(rank=rank, active_pairings=active, limits=DEFAULT_LOADS)) is refused
+
+    @pytest.mark.parametrize(
+        ("end_date", "day", "refused"),
+        [
+            pytest.param(None, date(2025, 6, 16), False, id="在岗 serving"),
+            pytest.param(date(2025, 6, 1), date(2025, 5, 31), False, id="离岗前 before the end"),
+            pytest.param(date(2025, 6, 1), date(2025, 6, 1), True, id="离岗当日 on the end day"),
+        ],
+    )
+    def test_ended(self, end_date: date | None, day: date, refused: bool):
+        assert bool(ended_refusal(what="helper 李", end_date=end_date, day=day)) is refused
+
+
+class TestStatusDecisions:
+    @pytest.mark.parametrize(
+        ("event_type", "kind", "change"),
+        [
+            pytest.param(
+                "household.approved", None, StatusChange(Status.poor, identified_year=2025), id="识别通过 贫困户"
+            ),
+            pytest.param("household.rejected", None, StatusChange(Status.non_poor), id="识别未通过 一般农户"),
+            pytest.param(
+                "household.rejected", "recognition", StatusChange(Status.non_poor), id="识别未通过 named recognition"
+            ),
+            pytest.param("household.rejected", "exit", None, id="退出未通过 stays as it is"),
+            pytest.param("household.exited", None, StatusChange(Status.exited, exit_year=2025), id="脱贫 已脱贫"),
+            pytest.param("household.returned", None, StatusChange(Status.returned), id="返贫"),
+            pytest.param("household.updated", None, None, id="not a decision"),
+        ],
+    )
+    def test_decision_to_status(self, event_type: str, kind: str | None, change: StatusChange | None):
+        assert status_decision(event_type=event_type, year=2025, kind=kind) == change
+
+    @pytest.mark.parametrize(
+        ("event_time", "decided_at", "stale"),
+        [
+            pytest.param(datetime(2025, 6, 1, tzinfo=UTC), None, False, id="首次决定 first decision"),
+            pytest.param(datetime(2025, 6, 1, tzinfo=UTC), datetime(2025, 5, 1, tzinfo=UTC), False, id="更新 newer"),
+            pytest.param(datetime(2025, 4, 1, tzinfo=UTC), datetime(2025, 5, 1, tzinfo=UTC), True, id="迟到 older"),
+        ],
+    )
+    def test_a_late_older_decision_is_stale(self, event_time: datetime, decided_at: datetime | None, stale: bool):
+        assert is_stale(event_time=event_time, decided_at=decided_at) is stale
 
 
 class TestLabels:

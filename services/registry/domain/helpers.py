@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 
 from services.registry.domain.codes import NEEDS_HELPER, Rank, Status
 
@@ -27,4 +28,24 @@ def release_refusal(*, status: Status, has_successor: bool) -> str | None:
     """不脱贫不脱钩: a pairing ends when the household exits, or hands over to a successor."""
     if status in NEEDS_HELPER and not has_successor:
         return f"the household is still {status.value}: a pairing ends only on exit, or with a successor helper"
+    return None
+
+
+def rank_refusal(*, rank: Rank, active_pairings: int, limits: Mapping[Rank, int]) -> str | None:
+    """Why a helper cannot move to ``rank``: they already help more households than that rank may."""
+    limit = limits.get(rank, DEFAULT_LOADS[rank])
+    if active_pairings > limit:
+        return f"a helper of rank {rank.value} helps at most {limit} households; this one helps {active_pairings}"
+    return None
+
+
+def needs_helper(*, status: Status, dissolved: bool, active_helpers: int) -> bool:
+    """每户有帮扶责任人: a poor, pre-exit or returned household with no helper paired breaks the rule."""
+    return status in NEEDS_HELPER and not dissolved and active_helpers == 0
+
+
+def ended_refusal(*, what: str, end_date: date | None, day: date) -> str | None:
+    """Why an ended helper, unit or work team cannot take on new work from ``day``."""
+    if end_date is not None and day >= end_date:
+        return f"{what} ended on {end_date}"
     return None

@@ -6,20 +6,19 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query
+from fastapi import APIRouter, BackgroundTasks, Query
 from fastapi.responses import FileResponse, Response
 
 from services.registry import regions, service
-from services.registry.disclosure import DisclosureDep, household_public
+from services.registry.disclosure import DisclosureDep, Reader, household_public
 from services.registry.domain.regions import Level, prefix_of
 from services.registry.exports.card import card_pdf, card_xlsx
 from services.registry.exports.registers import roll, village_register
-from shared.auth import Principal, Role, require
+from shared.auth import Principal
 from shared.deps import ReadSessionDep
 from shared.errors import Forbidden, ValidationFailed
 
 router = APIRouter(tags=["exports"])
-Reader = Annotated[Principal, Depends(require(*Role))]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, File, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from services.registry.imports import service
 from services.registry.imports.job import run_import
+from services.registry.imports.leases import fail_abandoned
 from services.registry.imports.template_file import template_csv, template_xlsx
 from services.registry.schemas import ImportJobPublic, ImportRowErrorPublic
 from services.registry.uploads import spool
@@ -16,7 +22,31 @@ from shared.auth import Principal, Role, require
 from shared.deps import ReadSessionDep, SessionDep
 from shared.pagination import MAX_LIMIT, Page
 
-router = APIRouter(tags=["imports"])
+log = logging.getLogger(__name__)
+FOLDER = "imports"
+
+
+def spool_folder(app: FastAPI) -> Path:
+    """Where uploads wait for their job (and where the SQLite runners keep their lock files)."""
+    return Path(app.state.stack.data_dir) / "registry" / FOLDER
+
+
+@asynccontextmanager
+async def recover_abandoned_jobs(app: FastAPI) -> AsyncIterator[None]:
+    """On start: jobs left running by a runner that died (a crash, a kill) are marked failed with a reason."""
+
+    def recover() -> None:
+        try:
+            with app.state.db.transaction() as session:
+                fail_abandoned(session, spool_folder(app))
+        except Exception:  # never keep the service from starting; the next import tries again
+            log.exception("could not check for abandoned import jobs")
+
+    await run_in_threadpool(recover)
+    yield
+
+
+router = APIRouter(tags=["imports"], lifespan=recover_abandoned_jobs)
 Importer = Annotated[Principal, Depends(require(Role.village_cadre, Role.county_office, Role.system))]
 Reader = Annotated[Principal, Depends(require(*Role))]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -31,7 +61,7 @@ def start_import(
     file: Annotated[UploadFile, File(description="CSV or XLSX in the import template's columns")],
 ) -> ImportJobPublic:
     """Start importing households and members; follow ``GET /imports/{id}`` for progress."""
-    path = spool(request, file, folder="imports")
+    path = spool(request, file, folder=FOLDER)
     job = service.create_job(session, path, file.filename or path.name, principal)
     background.add_task(run_import, request.app.state.db, job.id, path)
     return ImportJobPublic.model_validate(job.model_dump())

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
+from services.registry.imports.leases import fail_abandoned
 from services.registry.models import ImportJob, ImportRowError
 from shared.auth import Principal
 from shared.errors import NotFound
@@ -14,7 +15,11 @@ from shared.pagination import decode_cursor, page_of
 
 
 def create_job(session: Session, path: Path, filename: str, principal: Principal) -> ImportJob:
-    """A queued job; rows outside the principal's region scope will be refused row by row."""
+    """A queued job; rows outside the principal's region scope will be refused row by row.
+
+    Jobs whose runner died are marked failed first (``leases``), so none stays "running" forever.
+    """
+    fail_abandoned(session, path.parent)
     job = ImportJob(
         filename=filename[:200],
         created_by=principal.subject,
