@@ -16,12 +16,17 @@ def test_chain_verifies_and_detects_tampering(database_url) -> None:
     try:
         for n in range(5):
             with db.transaction() as session:
-                audit.record(session, actor="county:wang", action="disbursement.approved",
-                             resource=f"payment/{n}", detail={"amount": f"{n}000.00"})
+                audit.record(
+                    session,
+                    actor="county:wang",
+                    action="disbursement.approved",
+                    resource=f"payment/{n}",
+                    detail={"amount": f"{n}000.00"},
+                )
         with db.reader() as session:
             assert audit.verify(session) == audit.ChainCheck(entries=5, valid=True)
         with db.transaction() as session:
-            session.execute(text("UPDATE audit_log SET detail = '{\"amount\": \"9000.00\"}' WHERE seq = 3"))
+            session.execute(text('UPDATE audit_log SET detail = \'{"amount": "9000.00"}\' WHERE seq = 3'))
         with db.reader() as session:
             check = audit.verify(session)
         assert (check.valid, check.first_bad_seq) == (False, 3)

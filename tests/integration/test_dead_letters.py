@@ -37,9 +37,13 @@ class FlakyHandler:
         self.attempts.append(time.monotonic())
         if not self.healthy:
             raise RuntimeError("the county dataset is unreachable")
-        session.execute(text("INSERT INTO audit_log (at, actor, action, resource, detail, prev_hash, hash) "
-                             "VALUES (:at, 'test', 'handled', :r, '{}', '', :h)"),
-                        {"at": datetime.now(SHANGHAI).replace(tzinfo=None), "r": event.id, "h": event.id})
+        session.execute(
+            text(
+                "INSERT INTO audit_log (at, actor, action, resource, detail, prev_hash, hash) "
+                "VALUES (:at, 'test', 'handled', :r, '{}', '', :h)"
+            ),
+            {"at": datetime.now(SHANGHAI).replace(tzinfo=None), "r": event.id, "h": event.id},
+        )
 
 
 @pytest.fixture
@@ -52,9 +56,19 @@ def db(database_url) -> Iterator[Database]:  # type: ignore[no-untyped-def]
 
 
 def envelope() -> Envelope:
-    return Envelope(type="household.registered", source="registry", subject="h-1", time=datetime.now(SHANGHAI),
-                    data={"household_id": "h-1", "region_code": "522323109001", "head_member_id": "m-1",
-                          "member_ids": ["m-1"], "version": 1})
+    return Envelope(
+        type="household.registered",
+        source="registry",
+        subject="h-1",
+        time=datetime.now(SHANGHAI),
+        data={
+            "household_id": "h-1",
+            "region_code": "522323109001",
+            "head_member_id": "m-1",
+            "member_ids": ["m-1"],
+            "version": 1,
+        },
+    )
 
 
 async def run_until(consumer: EventConsumer, done, timeout: float = 20) -> None:  # type: ignore[no-untyped-def]
@@ -85,8 +99,9 @@ class TestDeadLetters:
             nc = await connect(stack, name="test")
             js = nc.jetstream()
             await ensure_streams(js, stack)
-            await js.publish("fupin.household.registered", event.model_dump_json().encode(),
-                             headers={"Nats-Msg-Id": event.id})
+            await js.publish(
+                "fupin.household.registered", event.model_dump_json().encode(), headers={"Nats-Msg-Id": event.id}
+            )
             consumer = EventConsumer(subscription, db, js, stack, metrics)
 
             async def dead_lettered() -> bool:

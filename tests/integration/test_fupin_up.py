@@ -20,8 +20,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 def start_stack(data_dir: Path, env: dict[str, str], *options: str) -> subprocess.Popen[bytes]:
     log = (data_dir.parent / "up.log").open("ab")
-    return subprocess.Popen([str(ROOT / "fupin"), "up", "--data-dir", str(data_dir), *options], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [str(ROOT / "fupin"), "up", "--data-dir", str(data_dir), *options],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def stop_stack(proc: subprocess.Popen[bytes]) -> int:
@@ -50,13 +56,23 @@ def test_up_starts_everything_and_a_second_run_keeps_the_data(tmp_path: Path, to
     proc = start_stack(data_dir, env, *options)
     try:
         wait_until(lambda: all_ready(base), timeout=120, what="all five services ready")
-        created = httpx.post(f"http://127.0.0.1:{base + 1}/api/v1/households", json=household_body(),
-                             headers=token("county_office"), timeout=10)
+        created = httpx.post(
+            f"http://127.0.0.1:{base + 1}/api/v1/households",
+            json=household_body(),
+            headers=token("county_office"),
+            timeout=10,
+        )
         assert created.status_code == 201, created.text
         household_id = created.json()["id"]
-        wait_until(lambda: httpx.get(f"http://127.0.0.1:{base + 2}/api/v1/households/{household_id}",
-                                     headers=token("county_office")).status_code == 200,
-                   what="identification saw the household")
+        wait_until(
+            lambda: (
+                httpx.get(
+                    f"http://127.0.0.1:{base + 2}/api/v1/households/{household_id}", headers=token("county_office")
+                ).status_code
+                == 200
+            ),
+            what="identification saw the household",
+        )
     finally:
         assert stop_stack(proc) == 0
     expected_files = [] if backend == "postgres" else sorted(f"{s}.db" for s in SERVICE_PORTS)
@@ -65,8 +81,9 @@ def test_up_starts_everything_and_a_second_run_keeps_the_data(tmp_path: Path, to
     proc = start_stack(data_dir, env, *options)
     try:
         wait_until(lambda: all_ready(base), timeout=120, what="all five services ready again")
-        again = httpx.get(f"http://127.0.0.1:{base + 1}/api/v1/households/{household_id}",
-                          headers=token("county_office"))
+        again = httpx.get(
+            f"http://127.0.0.1:{base + 1}/api/v1/households/{household_id}", headers=token("county_office")
+        )
         assert again.status_code == 200
         assert again.json()["hukou_number"] == created.json()["hukou_number"]
     finally:

@@ -12,16 +12,19 @@ SETTINGS = StackSettings(jwt_secret="a-long-enough-test-secret-0123456789")
 
 
 def test_token_round_trip() -> None:
-    principal = decode_token(SETTINGS, issue_token(SETTINGS, subject="li", roles=["township_reviewer"],
-                                                   region="522323109"))
+    principal = decode_token(
+        SETTINGS, issue_token(SETTINGS, subject="li", roles=["township_reviewer"], region="522323109")
+    )
     assert principal == Principal(subject="li", roles=frozenset({Role.township_reviewer}), region="522323109")
 
 
 @pytest.mark.parametrize(
     ("token_settings", "roles", "region", "ttl"),
-    [(StackSettings(jwt_secret="another-secret-entirely-0123456789"), ["county_office"], "522323", 60),
-     (SETTINGS, ["county_office"], "522323", -10),
-     (SETTINGS, ["county_office"], "", 60)],
+    [
+        (StackSettings(jwt_secret="another-secret-entirely-0123456789"), ["county_office"], "522323", 60),
+        (SETTINGS, ["county_office"], "522323", -10),
+        (SETTINGS, ["county_office"], "", 60),
+    ],
     ids=["signed with another key", "expired", "no region scope"],
 )
 def test_bad_tokens_are_unauthorized(token_settings, roles, region, ttl) -> None:

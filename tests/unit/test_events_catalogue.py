@@ -20,8 +20,12 @@ def test_data_is_checked_against_the_catalogue() -> None:
         validate_data("household.approved", {"region_code": "522323", "year": 2026, "case_id": "c"})
     with pytest.raises(UnknownEventType):
         validate_data("household.vanished", {})
-    assert validate_data("loan.overdue", {"loan_id": "l", "days_past_due": 31, "bucket": "31-90",
-                                          "amount_overdue": "1200.00"})["days_past_due"] == 31
+    assert (
+        validate_data(
+            "loan.overdue", {"loan_id": "l", "days_past_due": 31, "bucket": "31-90", "amount_overdue": "1200.00"}
+        )["days_past_due"]
+        == 31
+    )
 
 
 def test_asyncapi_lists_every_subject() -> None:

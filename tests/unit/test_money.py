@@ -18,10 +18,24 @@ class Payment(BaseModel):
 
 @pytest.mark.parametrize(
     ("given_value", "expected"),
-    [("0.005", "0.01"), ("0.004", "0.00"), ("2.675", "2.68"), ("-1.005", "-1.01"), ("50000", "50000.00"),
-     (Decimal("1.115"), "1.12"), (3, "3.00")],
-    ids=["half fen rounds up", "below half down", "2.675 not binary-rounded", "negative half away from zero",
-         "whole yuan", "decimal input", "int input"],
+    [
+        ("0.005", "0.01"),
+        ("0.004", "0.00"),
+        ("2.675", "2.68"),
+        ("-1.005", "-1.01"),
+        ("50000", "50000.00"),
+        (Decimal("1.115"), "1.12"),
+        (3, "3.00"),
+    ],
+    ids=[
+        "half fen rounds up",
+        "below half down",
+        "2.675 not binary-rounded",
+        "negative half away from zero",
+        "whole yuan",
+        "decimal input",
+        "int input",
+    ],
 )
 def test_rounds_half_up_to_the_fen(given_value, expected) -> None:
     assert yuan(given_value) == Decimal(expected)
@@ -38,6 +52,6 @@ def test_pydantic_field_parses_json_numbers_and_serialises_strings() -> None:
     assert Payment(amount="12.5").model_dump(mode="json") == {"amount": "12.50"}
 
 
-@given(st.lists(st.decimals(min_value=-10**6, max_value=10**6, places=2), max_size=50))
+@given(st.lists(st.decimals(min_value=-(10**6), max_value=10**6, places=2), max_size=50))
 def test_sums_of_fen_amounts_stay_exact(amounts) -> None:
     assert yuan(sum(amounts, Decimal(0))) == sum((yuan(a) for a in amounts), Decimal(0))
