@@ -29,6 +29,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     structlog.configure(
         processors=[*shared_processors, structlog.processors.JSONRenderer(ensure_ascii=False)],
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)
@@ -43,6 +44,6 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
+    root.setLevel(level.upper())
     structlog.contextvars.bind_contextvars(service=service)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)

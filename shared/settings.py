@@ -16,6 +16,7 @@ SERVICE_PORTS: dict[str, int] = {
     "loans": 8004,
     "notifications": 8005,
 }
+_FILE_SECRETS: dict[Path, str] = {}  # data-folder key files, by path
 PLACEHOLDER_SECRETS = {"", "changeme", "secret", "dev"}
 MIN_SECRET_LENGTH = 32
 
@@ -61,12 +62,14 @@ class StackSettings(BaseSettings):
         """The JWT signing secret: from the environment, else from (or made in) the data folder."""
         if self.jwt_secret:
             return self.jwt_secret
-        path = self.data_dir / "secrets" / "jwt.key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        path = (self.data_dir / "secrets" / "jwt.key").resolve()
+        if path not in _FILE_SECRETS:  # read once per process: every request checks a token with it
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(secrets.token_urlsafe(48))
+                path.chmod(0o600)
+            _FILE_SECRETS[path] = path.read_text().strip()
+        return _FILE_SECRETS[path]
 
     def service_port(self, service: str) -> int:
         return self.port_base + list(SERVICE_PORTS).index(service) + 1

@@ -102,3 +102,14 @@ def template_xlsx() -> bytes:
     notes.set_column(2, 2, 80)
     book.close()
     return out.getvalue()
+
+
+def template_markdown() -> str:
+    """The column table of docs/registry.md, so the guide always says what the importer reads."""
+    lines = ["| 列 (header) | required | content |", "|---|---|---|"]
+    lines += [f"| {c.header} | {'yes' if c.required else ''} | {c.note} |".replace("|  |", "| |") for c in COLUMNS]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(template_markdown())
