@@ -1,6 +1,6 @@
 """The import job: stream the file in chunks, check each household, land the good ones set-based.
 
-One background task per job. The file is read row by row (CSV, or XLSX through calamine's row iterator) and
+One background task per job. The file is read row by row (CSV, or XLSX by the streaming reader of ``tabular``) and
 cut into chunks of households (``reading.CHUNK_ROWS`` rows at most); only a chunk or two and one trailing
 household are held, so memory stays flat in the size of the file. Each chunk: one look-up of its hukou
 numbers, one of its resident IDs, a check of every household in memory, then in one transaction one COPY /
