@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import xlsxwriter
 
 from services.registry.imports.template import COLUMNS
 from tests.support.builders import resident_id
+from tests.support.procs import wait_until
 
 HEADERS = [c.header for c in COLUMNS]
 
@@ -58,3 +60,21 @@ def write_xlsx(path: Path, rows: list[dict[str, str]]) -> Path:
                 sheet.write_string(r, i, value)
     book.close()
     return path
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def run_import(api: Any, headers: dict[str, str], path: Path) -> dict[str, Any]:
+    """POST the file to /imports and wait for the job to finish; the finished job."""
+    mime = "text/csv" if path.suffix == ".csv" else XLSX
+    with path.open("rb") as fh:
+        response = api.post("/api/v1/imports", files={"file": (path.name, fh, mime)}, headers=headers)
+    assert response.status_code == 202, response.text
+    job_id = response.json()["id"]
+    return wait_until(
+        lambda: (
+            (j := api.get(f"/api/v1/imports/{job_id}", headers=headers).json())["status"] in ("done", "failed") and j
+        ),
+        what="import job finished",
+    )

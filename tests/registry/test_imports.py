@@ -29,24 +29,9 @@ from shared.db import Database
 from shared.events.catalogue import validate_data
 from shared.events.envelope import Envelope
 from tests.registry.files import household_rows, member_row, write_csv, write_xlsx
-from tests.support.procs import wait_until
+from tests.registry.files import run_import as run
 
 pytestmark = pytest.mark.integration
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def run(api: Any, headers: dict[str, str], path: Path) -> dict[str, Any]:
-    mime = "text/csv" if path.suffix == ".csv" else XLSX
-    with path.open("rb") as fh:
-        response = api.post("/api/v1/imports", files={"file": (path.name, fh, mime)}, headers=headers)
-    assert response.status_code == 202, response.text
-    job_id = response.json()["id"]
-    return wait_until(
-        lambda: (
-            (j := api.get(f"/api/v1/imports/{job_id}", headers=headers).json())["status"] in ("done", "failed") and j
-        ),
-        what="import job finished",
-    )
 
 
 def errors(api: Any, headers: dict[str, str], job_id: str) -> set[tuple[int, str]]:

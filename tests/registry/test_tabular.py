@@ -20,8 +20,8 @@ from python_calamine import CalamineWorkbook
 from services.registry import tabular
 from services.registry.imports.template import FLAGS
 from services.registry.tabular import UnreadableFile, open_table
-from tests.registry.files import HEADERS, household_rows
-from tests.support.procs import wait_until
+from tests.registry.files import HEADERS, XLSX, household_rows
+from tests.registry.files import run_import as post_import
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -441,21 +441,6 @@ def test_an_xls_named_xlsx_goes_to_calamine_and_garbage_is_refused(tmp_path: Pat
 
 
 # --- through the API --------------------------------------------------------------------------------------
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def post_import(api: Any, headers: dict[str, str], path: Path) -> dict[str, Any]:
-    with path.open("rb") as fh:
-        response = api.post("/api/v1/imports", files={"file": (path.name, fh, XLSX)}, headers=headers)
-    assert response.status_code == 202, response.text
-    job_id = response.json()["id"]
-    return wait_until(
-        lambda: (
-            (j := api.get(f"/api/v1/imports/{job_id}", headers=headers).json())["status"] in ("done", "failed") and j
-        ),
-        what="import job finished",
-    )
 
 
 @pytest.mark.integration
