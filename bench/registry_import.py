@@ -28,7 +28,6 @@ import csv
 import json
 import logging
 import os
-import random
 import resource
 import shutil
 import sqlite3
@@ -37,7 +36,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -48,108 +47,13 @@ import uvicorn
 import xlsxwriter
 from sqlalchemy.engine import make_url
 
-from services.registry.domain.codes import CAUSE_LABELS, HEALTH_LABELS, LABOUR_LABELS, Cause, Health, Labour
+from services.registry.demo import generate
+from services.registry.domain.codes import CAUSE_LABELS, HEALTH_LABELS, LABOUR_LABELS, STATUS_LABELS
 from services.registry.imports.bulk import TimeOrderedIds
 from services.registry.imports.job import run_import
-from services.registry.imports.template import COLUMNS
 from services.registry.main import SPEC, create_app
 from services.registry.models import ImportJob
 from shared.db import Database, upgrade
-
-WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-CHECK = "10X98765432"
-# A realistic spread of primary causes: illness and disability dominate the 建档立卡 archive.
-CAUSE_SPREAD = {
-    Cause.ILL: 42,
-    Cause.DIS: 14,
-    Cause.NO_CAPITAL: 10,
-    Cause.NO_SKILL: 9,
-    Cause.NO_LABOUR: 8,
-    Cause.EDU: 7,
-    Cause.DISASTER: 3,
-    Cause.TRANSPORT: 2,
-    Cause.SELF_MOTIVATION: 2,
-    Cause.LAND_LOSS: 1,
-    Cause.WATER: 1,
-    Cause.OTHER: 1,
-}
-SIZES = {1: 12, 2: 20, 3: 24, 4: 22, 5: 14, 6: 8}  # mean ≈ 3.3 members
-LABOUR_SPREAD = {Labour.full: 45, Labour.weak: 25, Labour.lost: 10, Labour.none: 20}
-HEALTH_SPREAD = {Health.healthy: 60, Health.chronic: 22, Health.major_illness: 8, Health.disabled: 10}
-GRADE_SPREAD = {"A级": 30, "B级": 40, "C级": 20, "D级": 10}
-HEADERS = [c.header for c in COLUMNS]
-FIRST_DAY = date(2014, 10, 1)  # 建档立卡 began in 2014
-
-
-def resident_id(region: str, born: date, serial: int, male: bool) -> str:
-    order = (serial % 500) * 2 + (1 if male else 0)
-    first17 = f"{region}{born:%Y%m%d}{order:03d}"
-    return first17 + CHECK[sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True)) % 11]
-
-
-def villages() -> list[str]:
-    path = Path(SPEC.migrations).parent / "data" / "regions_522323.csv"
-    with path.open(encoding="utf-8") as fh:
-        return [row["code"] for row in csv.DictReader(fh) if len(row["code"]) == 12]
-
-
-def generate(path: Path, households: int, seed: int = 3) -> int:
-    """A synthetic county as an import file; IDs unique by (birth date, serial); returns the member rows.
-
-    Every row has the member's labour and health; the 户主 row carries the registration date, the housing
-    grade, safe water and the 两不愁三保障 indicators, as the county's own archive does.
-    """
-    rng = random.Random(seed)
-    codes = villages()
-    causes, cause_w = list(CAUSE_SPREAD), list(CAUSE_SPREAD.values())
-    sizes, size_w = list(SIZES), list(SIZES.values())
-    labours, labour_w = [LABOUR_LABELS[k] for k in LABOUR_SPREAD], list(LABOUR_SPREAD.values())
-    healths, health_w = [HEALTH_LABELS[k] for k in HEALTH_SPREAD], list(HEALTH_SPREAD.values())
-    grades, grade_w = list(GRADE_SPREAD), list(GRADE_SPREAD.values())
-    relations = ["户主", "配偶", "子女", "子女", "父母", "孙子女"]
-    members = 0
-    serial = 0
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(HEADERS)
-        for n in range(households):
-            village = codes[n % len(codes)]
-            hukou = f"{village}-{n:06d}"
-            cause = CAUSE_LABELS[rng.choices(causes, cause_w)[0]]
-            grade = rng.choices(grades, grade_w)[0]
-            head = {
-                "家庭住址": f"第{1 + n % 9}组",
-                "主要致贫原因": cause,
-                "登记日期": (FIRST_DAY + timedelta(days=n % 700)).isoformat(),
-                "住房安全等级": grade,
-                "饮水安全": "是" if rng.random() < 0.9 else "否",
-                "不愁吃": "是",
-                "不愁穿": "是",
-                "义务教育有保障": "是" if rng.random() < 0.95 else "否",
-                "住房安全有保障": "是" if grade in ("A级", "B级") else "否",
-                "基本医疗有保障": "是" if rng.random() < 0.97 else "否",
-            }
-            for i in range(rng.choices(sizes, size_w)[0]):
-                serial += 1
-                born = date(1940, 1, 1) + timedelta(days=(serial * 7919) % 27000)
-                male = i % 2 == 0
-                row = dict.fromkeys(HEADERS, "")
-                row |= {
-                    "户编号": hukou,
-                    "区划代码": village,
-                    "村民小组": str(1 + n % 9),
-                    "姓名": f"成员{serial}",
-                    "身份证号": resident_id("522323", born, serial // 27000, male),
-                    "与户主关系": relations[min(i, 5)],
-                    "性别": "男" if male else "女",
-                    "劳动能力": rng.choices(labours, labour_w)[0],
-                    "健康状况": rng.choices(healths, health_w)[0],
-                }
-                if i == 0:
-                    row |= head
-                writer.writerow([row[h] for h in HEADERS])
-                members += 1
-    return members
 
 
 def to_xlsx(path: Path) -> Path:
@@ -213,13 +117,14 @@ H_COLUMNS = (
 )
 M_COLUMNS = (
     "id, household_id, name, id_number, relation, sex, birth_date, joined_on, labour, health, in_hukou,"
-    " co_resident, active, dropout, party_member, public_payroll, village_cadre"
+    " co_resident, active, dropout, party_member, public_payroll, village_cadre, phone"
 )
 RELATIONS = {"户主": "head", "配偶": "spouse", "子女": "child", "父母": "parent", "孙子女": "grandchild"}
 YES_NO = {"是": True, "否": False}
 LABOURS = {label: code.value for code, label in LABOUR_LABELS.items()}
 HEALTHS = {label: code.value for code, label in HEALTH_LABELS.items()}
 CAUSES = {label: code.value for code, label in CAUSE_LABELS.items()}
+STATUSES = {label: code.value for code, label in STATUS_LABELS.items()}
 
 
 def raw_rows(path: Path, now: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -238,7 +143,8 @@ def raw_rows(path: Path, now: Any) -> tuple[list[tuple[Any, ...]], list[tuple[An
                     CAUSES[row["主要致贫原因"]], member_id, registered, registered, row["住房安全等级"][0],
                     *(YES_NO[row[h]] for h in ("饮水安全", "不愁吃", "不愁穿", "义务教育有保障", "住房安全有保障",
                                                "基本医疗有保障")),
-                    now, now, "[]", 1, "agricultural", "poor", "none", False, False, False, False,
+                    now, now, "[]", 1, "agricultural", STATUSES[row["户状态"] or "贫困户"], "none", False, False,
+                    False, False,
                 ]  # fmt: skip
             household = households[hukou]
             born = f"{row['身份证号'][6:10]}-{row['身份证号'][10:12]}-{row['身份证号'][12:14]}"
@@ -246,7 +152,7 @@ def raw_rows(path: Path, now: Any) -> tuple[list[tuple[Any, ...]], list[tuple[An
                 (
                     member_id, household[0], row["姓名"], row["身份证号"], RELATIONS[row["与户主关系"]],
                     "male" if row["性别"] == "男" else "female", born, household[7], LABOURS[row["劳动能力"]],
-                    HEALTHS[row["健康状况"]], True, True, True, False, False, False, False,
+                    HEALTHS[row["健康状况"]], True, True, True, False, False, False, False, row["联系电话"] or None,
                 )
             )  # fmt: skip
     return [tuple(h) for h in households.values()], members

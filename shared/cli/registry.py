@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import typer
@@ -12,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from shared.auth import issue_token
-from shared.settings import stack_settings
+from shared.settings import StackSettings, stack_settings
 
 import_app = typer.Typer(help="Bulk imports into the registry.", no_args_is_help=True)
 regions_app = typer.Typer(help="The region tree (区划).", no_args_is_help=True)
@@ -34,8 +36,16 @@ def install(app: typer.Typer) -> None:
     app.add_typer(regions_app, name="regions")
 
 
-def _client(url: str | None, token: str | None) -> httpx.Client:
-    settings = stack_settings()
+class RegistryRefused(Exception):
+    """The registry refused an upload, or the import job failed; the message says why."""
+
+
+def registry_client(
+    url: str | None = None, token: str | None = None, settings: StackSettings | None = None
+) -> httpx.Client:
+    """A client for the registry's API: ``url`` or the local stack's, ``token`` or a short-lived ``system``
+    token signed with the stack's key (``settings``, else the environment's)."""
+    settings = settings or stack_settings()
     base = url or f"http://127.0.0.1:{settings.service_port('registry')}"
     bearer = token or issue_token(settings, subject="fupin-cli", roles=["system"], region="", ttl=3600)
     return httpx.Client(
@@ -43,14 +53,47 @@ def _client(url: str | None, token: str | None) -> httpx.Client:
     )
 
 
-def _upload(client: httpx.Client, route: str, path: Path) -> httpx.Response:
+def _upload(client: httpx.Client, route: str, path: Path) -> dict[str, Any]:
     mime = "text/csv" if path.suffix.lower() == ".csv" else XLSX
     with path.open("rb") as fh:
         response = client.post(route, files={"file": (path.name, fh, mime)})
     if response.status_code >= 400:
-        console.print(f"[red]{response.status_code}[/red] {response.json().get('detail', response.text)}")
-        raise typer.Exit(1)
-    return response
+        problem = response.headers.get("content-type", "").endswith("json")
+        raise RegistryRefused(f"{response.status_code} {response.json().get('detail') if problem else response.text}")
+    return response.json()
+
+
+def import_file(
+    client: httpx.Client, path: Path, on_progress: Callable[[dict[str, Any]], None] = lambda job: None
+) -> dict[str, Any]:
+    """POST ``path`` to ``/imports`` and follow the job until it ends (``on_progress`` sees each state);
+    the finished job. RegistryRefused if the upload is refused or the job fails."""
+    job = _upload(client, "/imports", path)
+    on_progress(job)
+    while job["status"] in ("queued", "running"):
+        time.sleep(0.5)
+        job = client.get(f"/imports/{job['id']}").json()
+        on_progress(job)
+    if job["status"] == "failed":
+        raise RegistryRefused(f"import failed: {job['message']}")
+    return job
+
+
+def summary(job: dict[str, Any]) -> str:
+    """One line on a finished import job."""
+    return (
+        f"households created {job['households_created']}, members created {job['members_created']}, "
+        f"rows already there {job['rows_unchanged']}, bad rows {job['error_count']}"
+    )
+
+
+@contextmanager
+def _exit_when_refused() -> Iterator[None]:
+    try:
+        yield
+    except RegistryRefused as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
 
 
 @import_app.command("households")
@@ -61,31 +104,21 @@ def import_households(
     show_errors: Annotated[int, typer.Option(help="how many bad rows to print at the end")] = 20,
 ) -> None:
     """Import households and members from FILE, following the job with a progress bar."""
-    with _client(url, token) as client:
-        job = _upload(client, "/imports", file).json()
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with registry_client(url, token) as client, _exit_when_refused():
         with Progress(*columns, console=console) as progress:
-            task = progress.add_task(f"importing {file.name}", total=job["rows_total"])
-            while job["status"] in ("queued", "running"):
-                time.sleep(0.5)
-                job = client.get(f"/imports/{job['id']}").json()
-                progress.update(
-                    task,
-                    total=job["rows_total"],
-                    completed=job["rows_done"],
-                    description=f"importing {file.name} · {job['error_count']} bad rows",
-                )
+            task = progress.add_task(f"importing {file.name}", total=None)
+
+            def show(job: dict[str, Any]) -> None:
+                description = f"importing {file.name} · {job['error_count']} bad rows"
+                progress.update(task, total=job["rows_total"], completed=job["rows_done"], description=description)
+
+            job = import_file(client, file, show)
         _report(client, job, show_errors)
 
 
-def _report(client: httpx.Client, job: dict, limit: int) -> None:  # type: ignore[type-arg]
-    if job["status"] == "failed":
-        console.print(f"[red]import failed:[/red] {job['message']}")
-        raise typer.Exit(1)
-    console.print(
-        f"households created {job['households_created']}, members created {job['members_created']}, "
-        f"rows already there {job['rows_unchanged']}, bad rows {job['error_count']}"
-    )
+def _report(client: httpx.Client, job: dict[str, Any], limit: int) -> None:
+    console.print(summary(job))
     if job["error_count"] and limit:
         errors = client.get(f"/imports/{job['id']}/errors", params={"limit": limit}).json()["items"]
         for e in errors:
@@ -101,6 +134,6 @@ def load_regions(
     token: TokenOption = None,
 ) -> None:
     """Load regions from FILE (one level or several; short or 12-digit codes); loading twice changes nothing."""
-    with _client(url, token) as client:
-        result = _upload(client, "/regions/import", file).json()
+    with registry_client(url, token) as client, _exit_when_refused():
+        result = _upload(client, "/regions/import", file)
     console.print(f"regions created {result['created']}, renamed {result['updated']}")

@@ -8,12 +8,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import typer
 
+from shared.cli import registry
 from shared.cli.services import SERVICES
 from shared.natsserver import NatsServer
 from shared.settings import StackSettings
@@ -31,6 +33,8 @@ def up(
     ] = None,
     host: Annotated[str, typer.Option(help="address the services listen on")] = "127.0.0.1",
     ready_timeout: Annotated[float, typer.Option(help="seconds to wait for every service to be ready")] = 90,
+    demo: Annotated[bool, typer.Option("--demo", help="once ready, import demo households (普安县)")] = False,
+    demo_households: Annotated[int, typer.Option(min=1, help="how many households --demo imports")] = 400,
 ) -> None:
     """Start NATS (JetStream) and the five services; Ctrl-C stops everything, data stays in DATA_DIR."""
     data_dir = data_dir.resolve()
@@ -75,6 +79,8 @@ def up(
         for name in SERVICES:
             port = settings.service_port(name)
             typer.echo(f"{name:<15} http://{host}:{port}  docs http://{host}:{port}/docs")
+        if demo and not stopping:
+            _import_demo(settings, data_dir, demo_households, lambda: stopping)
         typer.echo(f"ready. logs in {data_dir}/*.log; Ctrl-C stops the stack.")
         while not stopping:
             for name, proc in children:
@@ -86,6 +92,35 @@ def up(
         _stop_all([p for _, p in children])
         nats.stop()
         typer.echo("stopped.")
+
+
+class _Stopped(Exception):
+    """Ctrl-C came while the demo data was importing."""
+
+
+def _import_demo(settings: StackSettings, data_dir: Path, households: int, stopping: Callable[[], bool]) -> None:
+    """Write the demo households (演示数据) into the data folder and import them through the registry's API, as
+    ``fupin import households`` does. The same seed makes the same file, so importing it again finds every row
+    already there. A failure is reported; the stack keeps running."""
+    from services.registry import demo  # the registry's code, only when asked for
+
+    path = data_dir / "demo-households.csv"
+
+    def interrupt(_job: dict[str, Any]) -> None:
+        if stopping():
+            raise _Stopped
+
+    try:
+        demo.generate(path, households)
+        with registry.registry_client(settings=settings) as client:
+            job = registry.import_file(client, path, interrupt)
+    except _Stopped:
+        return
+    except (registry.RegistryRefused, httpx.HTTPError, OSError) as exc:
+        typer.echo(f"demo data not imported: {exc}", err=True)
+        return
+    errors = f" (see GET /api/v1/imports/{job['id']}/errors)" if job["error_count"] else ""
+    typer.echo(f"demo data ({households} households, {path.name}): {registry.summary(job)}{errors}")
 
 
 def _wait_ready(settings: StackSettings, children, timeout: float, stopping) -> None:  # type: ignore[no-untyped-def]

@@ -1,10 +1,13 @@
-"""``./fupin up`` on an empty data folder brings all five services to ready; a second run keeps the data."""
+"""``./fupin up`` on an empty data folder brings all five services to ready; a second run keeps the data.
+``--demo`` imports the demo households once: the second run finds them all already there."""
 
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -16,6 +19,8 @@ from tests.support.ports import free_port
 from tests.support.procs import ROOT, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+DEMO = ("--demo", "--demo-households", "40")
+PATIENT = ("--ready-timeout", "180")  # a loaded CI machine starting five services on PostgreSQL
 
 
 def start_stack(data_dir: Path, env: dict[str, str], *options: str) -> subprocess.Popen[bytes]:
@@ -28,6 +33,27 @@ def start_stack(data_dir: Path, env: dict[str, str], *options: str) -> subproces
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+
+
+def log_tail(data_dir: Path, lines: int = 60) -> str:
+    log = data_dir.parent / "up.log"
+    said = log.read_text(encoding="utf-8", errors="replace").splitlines() if log.exists() else []
+    return "\n".join(["--- what fupin up said, last lines ---", *said[-lines:]])
+
+
+@contextmanager
+def running_stack(data_dir: Path, env: dict[str, str], *options: str) -> Iterator[subprocess.Popen[bytes]]:
+    """``fupin up`` for the length of the block, stopped by Ctrl-C after it; a failure shows what ``up`` said
+    (and is not hidden by the stop's exit code)."""
+    proc = start_stack(data_dir, env, *options)
+    try:
+        yield proc
+    except BaseException as exc:
+        with suppress(Exception):
+            stop_stack(proc)
+        exc.add_note(log_tail(data_dir))
+        raise
+    assert stop_stack(proc) == 0, log_tail(data_dir)
 
 
 def stop_stack(proc: subprocess.Popen[bytes]) -> int:
@@ -46,6 +72,23 @@ def all_ready(base: int) -> bool:
     )
 
 
+def demo_lines(data_dir: Path) -> list[str]:
+    """What ``fupin up --demo`` said about the demo import, one line per run so far."""
+    log = (data_dir.parent / "up.log").read_text(encoding="utf-8")
+    return [line for line in log.splitlines() if line.startswith("demo data")]
+
+
+def count_households(base: int, headers: dict[str, str]) -> int:
+    """The households the county office of 522323 sees, every page."""
+    count, cursor = 0, None
+    while True:
+        params = {"region": "522323", "limit": 500} | ({"cursor": cursor} if cursor else {})
+        page = httpx.get(f"http://127.0.0.1:{base + 1}/api/v1/households", params=params, headers=headers).json()
+        count += len(page["items"])
+        if not (cursor := page["next_cursor"]):
+            return count
+
+
 def test_up_starts_everything_and_a_second_run_keeps_the_data(tmp_path: Path, token, backend, request) -> None:
     data_dir = tmp_path / "var"
     base = free_port() // 10 * 10 % 50000 + 10000  # a block of six ports, away from the defaults
@@ -53,9 +96,13 @@ def test_up_starts_everything_and_a_second_run_keeps_the_data(tmp_path: Path, to
     env.pop("FUPIN_POSTGRES_URL", None)
     options = ("--postgres", request.getfixturevalue("postgres_server").url) if backend == "postgres" else ()
 
-    proc = start_stack(data_dir, env, *options)
-    try:
-        wait_until(lambda: all_ready(base), timeout=120, what="all five services ready")
+    county = token("county_office", region="522323")
+    with running_stack(data_dir, env, *options, *DEMO, *PATIENT):
+        wait_until(lambda: all_ready(base), timeout=200, what="all five services ready")
+        said = wait_until(lambda: demo_lines(data_dir), timeout=60, what="the demo import")
+        members = len((data_dir / "demo-households.csv").read_text(encoding="utf-8").splitlines()) - 1
+        assert f"households created 40, members created {members}, rows already there 0, bad rows 0" in said[0]
+        assert count_households(base, county) == 40
         created = httpx.post(
             f"http://127.0.0.1:{base + 1}/api/v1/households",
             json=household_body(),
@@ -73,18 +120,16 @@ def test_up_starts_everything_and_a_second_run_keeps_the_data(tmp_path: Path, to
             ),
             what="identification saw the household",
         )
-    finally:
-        assert stop_stack(proc) == 0
     expected_files = [] if backend == "postgres" else sorted(f"{s}.db" for s in SERVICE_PORTS)
     assert sorted(p.name for p in data_dir.glob("*.db")) == expected_files
 
-    proc = start_stack(data_dir, env, *options)
-    try:
-        wait_until(lambda: all_ready(base), timeout=120, what="all five services ready again")
+    with running_stack(data_dir, env, *options, *DEMO, *PATIENT):
+        wait_until(lambda: all_ready(base), timeout=200, what="all five services ready again")
+        said = wait_until(lambda: len(demo_lines(data_dir)) == 2 and demo_lines(data_dir), what="the second import")
+        assert f"households created 0, members created 0, rows already there {members}, bad rows 0" in said[1]
+        assert count_households(base, county) == 40 + 1  # the demo's and the one registered above
         again = httpx.get(
             f"http://127.0.0.1:{base + 1}/api/v1/households/{household_id}", headers=token("county_office")
         )
         assert again.status_code == 200
         assert again.json()["hukou_number"] == created.json()["hukou_number"]
-    finally:
-        assert stop_stack(proc) == 0
