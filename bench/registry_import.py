@@ -11,10 +11,13 @@
   insert it raw, each side into its own growing database) and the median per-round ratio is reported, so a
   burst of load on a shared machine spoils one round, not the figure. --quick runs one round.
 - get_vs_bare: GET /api/v1/households/{id} requests/s ÷ a bare FastAPI endpoint on the same server.
-- peak_rss_mb: peak resident memory of this process, which runs the imports (the file is streamed).
+- peak_rss_mb: peak resident memory of this process, which runs the imports (the file is streamed; a
+  large one is read by a parser process, whose peak is parser_peak_rss_mb).
 - rss_growth_ratio: memory flat in file size. Two child processes import a CSV of N and of 3N households
-  (SQLite); each reports its peak RSS above its RSS just before the import (rss_extra_mb). The ratio
-  (3N's ÷ N's) is about 1 when memory does not grow with the file, about 3 when it grows in proportion.
+  (SQLite); each reports its peak RSS above its RSS just before the import, plus the parser process's
+  peak above its RSS at its start (a file of reading.PARALLEL_FROM rows or more is read in a parser
+  process; rss_extra_mb is the sum). The ratio (3N's ÷ N's) is about 1 when memory does not grow with the
+  file, about 3 when it grows in proportion. parser_peak_rss_mb: the parser process's own peak RSS.
 - rss_growth_ratio_xlsx, rss_extra_mb_xlsx: the same for the same households as XLSX, written as Excel writes
   them (xlsxwriter, in a child process: shared strings, 村民小组 as a number, 登记日期 as a date cell). The
   XLSX reader streams the sheet; only its shared-strings table (about the text of the file's distinct
@@ -49,6 +52,7 @@ from sqlalchemy.engine import make_url
 
 from services.registry.demo import generate
 from services.registry.domain.codes import CAUSE_LABELS, HEALTH_LABELS, LABOUR_LABELS, STATUS_LABELS
+from services.registry.imports import parallel
 from services.registry.imports.bulk import TimeOrderedIds
 from services.registry.imports.job import run_import
 from services.registry.main import SPEC, create_app
@@ -210,9 +214,12 @@ def child(mode: str, url: str, path: Path) -> None:
         out = {"seconds": timer.seconds}
     else:
         base: list[float] = []
+        parallel.last_parser_rss_mb = None
         seconds = import_file(url, path, before=lambda: base.append(_rss_now_mb()))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         out = {"seconds": seconds, "base_mb": round(base[0], 1), "peak_mb": round(peak, 1)}
+        parser_base, parser_peak = parallel.last_parser_rss_mb or (0.0, 0.0)  # (0, 0): read in line
+        out |= {"parser_base_mb": round(parser_base, 1), "parser_peak_mb": round(parser_peak, 1)}
     print(json.dumps(out), flush=True)
 
 
@@ -228,6 +235,7 @@ def rss_growth(home: Path, small: int, large: int, large_file: Path | None = Non
     """Extra peak memory of importing N and 3N households, each in a fresh process on SQLite; as CSV, then
     the same households as XLSX."""
     extra: dict[str, dict[int, float]] = {".csv": {}, ".xlsx": {}}
+    parser_peak: dict[str, dict[int, float]] = {".csv": {}, ".xlsx": {}}
     for households in (small, large):
         path = large_file if households == large and large_file else home / f"memory_{households}.csv"
         if not path.exists():
@@ -236,10 +244,13 @@ def rss_growth(home: Path, small: int, large: int, large_file: Path | None = Non
         for suffix in (".csv", ".xlsx"):
             name = f"memory_{households}{suffix.replace('.', '_')}"
             got = in_child("import", _common.sqlite_url(home, name), path.with_suffix(suffix))
-            extra[suffix][households] = grew = max(got["peak_mb"] - got["base_mb"], 0.1)
+            parser_grew = got["parser_peak_mb"] - got["parser_base_mb"]
+            extra[suffix][households] = grew = max(got["peak_mb"] - got["base_mb"] + parser_grew, 0.1)
+            parser_peak[suffix][households] = got["parser_peak_mb"]
             _common.say(
                 f"memory: {households} households as {suffix[1:].upper()}, RSS {got['base_mb']:.0f} MB before the "
-                f"import, peak {got['peak_mb']:.0f} MB (+{grew:.0f} MB); import {got['seconds']:.1f} s"
+                f"import, peak {got['peak_mb']:.0f} MB; parser process {got['parser_base_mb']:.0f} MB at its start, "
+                f"peak {got['parser_peak_mb']:.0f} MB (+{grew:.0f} MB both); import {got['seconds']:.1f} s"
             )
     csv_mb, xlsx_mb = extra[".csv"], extra[".xlsx"]
     return {
@@ -247,6 +258,8 @@ def rss_growth(home: Path, small: int, large: int, large_file: Path | None = Non
         "rss_extra_mb": [round(csv_mb[small], 1), round(csv_mb[large], 1)],
         "rss_growth_ratio_xlsx": round(xlsx_mb[large] / xlsx_mb[small], 2),
         "rss_extra_mb_xlsx": [round(xlsx_mb[small], 1), round(xlsx_mb[large], 1)],
+        "parser_peak_rss_mb": [round(parser_peak[".csv"][small], 1), round(parser_peak[".csv"][large], 1)],
+        "parser_peak_rss_mb_xlsx": [round(parser_peak[".xlsx"][small], 1), round(parser_peak[".xlsx"][large], 1)],
         "rss_probe_households": [small, large],
     }
 

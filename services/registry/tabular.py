@@ -104,13 +104,16 @@ def _csv(path: Path, *, strip: bool) -> Table:
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:
+            yield  # type: ignore[misc]  # primed below: closing the stream closes the file, even before a row
             for number, row in enumerate(reader, start=2):
                 if (row and row[0].strip()) or any(cell.strip() for cell in row):  # blank rows are skipped
                     yield number, [cell.strip() for cell in row] if strip else row
         finally:
             fh.close()
 
-    return Table(headers=headers, rows=rows(), total=_count_lines(path))
+    stream = rows()
+    next(stream)
+    return Table(headers=headers, rows=stream, total=_count_lines(path))
 
 
 # --- .xls and .ods: calamine ------------------------------------------------------------------------------

@@ -6,7 +6,9 @@ household are held, so memory stays flat in the size of the file. Each chunk: on
 numbers, one of its resident IDs, a check of every household in memory, then in one transaction one COPY /
 executemany per table (households, members, their ``household.registered`` outbox rows, the bad rows) and
 the job's progress, so ``GET /imports/{id}`` shows rows done and errors so far while it runs. No pydantic
-model or ORM object per row: rows are tuples from the file to the driver.
+model or ORM object per row: rows are tuples from the file to the driver. A large file is read and checked
+row by row in a parser process (``parallel``) while this thread lands the chunks it sends; the process is
+stopped and joined when the job ends, however it ends.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from services.registry.domain.regions import Level
 from services.registry.imports.bulk import Bulk, TimeOrderedIds, constant, timestamp
 from services.registry.imports.leases import hold
 from services.registry.imports.outbox import OUTBOX_COLUMNS, NewHousehold, registered_rows
-from services.registry.imports.reading import Households, read_file
+from services.registry.imports.reading import File, Households, read_file
 from services.registry.imports.template import (
     ADDRESS_AT,
     ERRORS,
@@ -149,26 +151,33 @@ def _run(db: Database, job_id: str, path: Path) -> None:
             member_defaults=MEMBER_DEFAULTS,
             overlapped=_overlapped(db),
         )
-        with db.transaction() as session:
-            job = session.get(ImportJob, job_id)
-            assert job is not None
-            job.status = "running"
-            job.rows_total = file.total
-            scope = job.region_scope
-        importer = Importer(job_id, scope=scope, dialect=db.engine.dialect, clock=db.clock, filled=file.filled)
-        finished = False
-        with _Lander(db, importer) as lander:
-            for households, last in file.chunks:
-                if households or last:
-                    lander.land(households, finish=last)
-                finished = last
-        if not finished:  # an empty file
-            with db.transaction() as session:
-                _finish(session, job_id, "done", None)
+        try:
+            _land_file(db, job_id, file)
+        finally:
+            file.close()  # the parser process, if any, stopped and joined
     except Exception as exc:  # the job reports its failure; the service keeps running
         log.exception("import %s failed", job_id)
         with db.transaction() as session:
             _finish(session, job_id, "failed", str(exc)[:500])
+
+
+def _land_file(db: Database, job_id: str, file: File) -> None:
+    with db.transaction() as session:
+        job = session.get(ImportJob, job_id)
+        assert job is not None
+        job.status = "running"
+        job.rows_total = file.total
+        scope = job.region_scope
+    importer = Importer(job_id, scope=scope, dialect=db.engine.dialect, clock=db.clock, filled=file.filled)
+    finished = False
+    with _Lander(db, importer) as lander:
+        for households, last in file.chunks:
+            if households or last:
+                lander.land(households, finish=last)
+            finished = last
+    if not finished:  # an empty file
+        with db.transaction() as session:
+            _finish(session, job_id, "done", None)
 
 
 def _overlapped(db: Database) -> bool:

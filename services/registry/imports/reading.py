@@ -1,7 +1,12 @@
-"""Reading an import file into chunks of households, streaming: only the current chunk is ever held."""
+"""Reading an import file into chunks of households, streaming: only the current chunk is ever held.
+
+A file of ``PARALLEL_FROM`` rows or more is read in a parser process (``parallel``) while the job lands
+what it has read; a smaller one in line, where a process would cost more than it saves.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -12,14 +17,22 @@ from typing import Any
 from services.registry.imports.template import HUKOU_NUMBER, ROW, ParsedRow, RowReader
 from services.registry.tabular import open_table
 
+log = logging.getLogger(__name__)
 CHUNK_ROWS = 20_000
+FIRST_ROWS = 2_000  # the parser process's first chunk: what the job waits for before it has work
+PARALLEL_FROM = 40_000  # rows (as the file states them) from which a parser process reads the file
 Households = list[tuple[ParsedRow, ...]]  # a chunk: each household's rows (tuples: untracked by the GC)
 
 
 def chunk(
-    rows: Iterator[tuple[int, list[str]]], read: Callable[[int, list[str]], ParsedRow], size: int
+    rows: Iterator[tuple[int, list[str]]],
+    read: Callable[[int, list[str]], ParsedRow],
+    size: int,
+    *,
+    first: int | None = None,
 ) -> Iterator[tuple[Households, bool]]:
-    """Households in chunks of about ``size`` rows, and whether the chunk is the last.
+    """Households in chunks of about ``size`` rows (the first of ``first``, if given), and whether the chunk
+    is the last.
 
     Rows of one household sit together; a chunk's last household waits for the next chunk (it may go on
     there), and the last chunk has them all. Rows without a hukou number stand alone.
@@ -27,8 +40,10 @@ def chunk(
     parsed = (read(n, cells) for n, cells in rows)
     tail: tuple[ParsedRow, ...] = ()
     ahead = next(parsed, None)
+    take = first or size
     while ahead is not None:
-        batch = [ahead, *islice(parsed, size - 1)]
+        batch = [ahead, *islice(parsed, take - 1)]
+        take = size
         ahead = next(parsed, None)
         groups: dict[str, list[ParsedRow]] = {}
         for r in (*tail, *batch):
@@ -48,6 +63,11 @@ class File:
     total: int | None  # data rows, for progress
     chunks: Iterator[tuple[Households, bool]]
     filled: set[int]  # the household columns past H_CORE that some row read so far has filled (H_REST indexes)
+    close: Callable[[], None]  # stops and joins the parser process, if any
+
+
+def _nothing() -> None:
+    pass
 
 
 def read_file(
@@ -62,13 +82,35 @@ def read_file(
 
     Chunks are CHUNK_ROWS rows. When the writing of one chunk overlaps the reading of the next
     (``overlapped``), a smaller file is cut into about eight chunks (of 2,000 rows at least), so that there
-    is something to overlap.
+    is something to overlap. A parser process sends a small first chunk (FIRST_ROWS), so that the job
+    starts landing soon. The caller calls ``close`` when done.
     """
     table = open_table(path, strip=False)
     reader = RowReader(
         table.headers, today=today, household_defaults=household_defaults, member_defaults=member_defaults
     )
+    parallel = table.total is not None and table.total >= PARALLEL_FROM
     size = CHUNK_ROWS
     if overlapped and table.total:
         size = max(1, min(CHUNK_ROWS, max(CHUNK_ROWS // 10, table.total // 8)))
-    return File(table.total, chunk(table.rows, reader.read, size), reader.filled)
+    if parallel:
+        from services.registry.imports.parallel import Parser  # it imports this module
+
+        try:
+            parser = Parser(
+                path,
+                size=size,
+                first=min(size, FIRST_ROWS),
+                today=today,
+                household_defaults=household_defaults,
+                member_defaults=member_defaults,
+                filled=reader.filled,
+            )
+        except Exception:
+            log.warning("could not start a parser process; reading %s in line", path.name, exc_info=True)
+        else:
+            close = getattr(table.rows, "close", None)
+            if close is not None:
+                close()  # the parser reads the file
+            return File(table.total, iter(parser), reader.filled, parser.close)
+    return File(table.total, chunk(table.rows, reader.read, size), reader.filled, _nothing)
