@@ -133,6 +133,8 @@ class TestExactlyOnce:
             what="delivery after NATS returned",
         )
         wait_until(lambda: unsent(procs) == 0, what="outbox drained")
+        # Each consumer catches up at its own pace once the broker is back: wait for the slower one.
+        wait_until(lambda: inbox_rows(procs, "notifications") >= 4, timeout=60, what="notifications caught up")
         assert inbox_rows(procs, "identification") == 4
         assert inbox_rows(procs, "notifications") == 4
 
