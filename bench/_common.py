@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import resource
 import shutil
 import sys
 import tempfile
@@ -29,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from shared import metrics  # noqa: E402
 from shared.natsserver import NatsServer  # noqa: E402
 from shared.settings import StackSettings  # noqa: E402
 from tests.support.ports import free_port  # noqa: E402  (re-exported for the scripts)
@@ -54,8 +54,7 @@ def say(*parts: object) -> None:
 
 def peak_rss_mb() -> float:
     """Peak resident set size of this Python process, in MiB (Linux reports KiB)."""
-    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(kib / 1024, 1)
+    return round(metrics.peak_rss_mb(), 1)
 
 
 def emit_result(result: dict[str, Any]) -> None:

@@ -31,7 +31,6 @@ import csv
 import json
 import logging
 import os
-import resource
 import shutil
 import sqlite3
 import statistics
@@ -58,6 +57,7 @@ from services.registry.imports.job import run_import
 from services.registry.main import SPEC, create_app
 from services.registry.models import ImportJob
 from shared.db import Database, upgrade
+from shared.metrics import peak_rss_mb, rss_mb
 
 
 def to_xlsx(path: Path) -> Path:
@@ -197,11 +197,6 @@ def raw_copy(url: str, path: Path) -> float:
     return timer.seconds
 
 
-def _rss_now_mb() -> float:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / (1 << 20)
-
-
 def child(mode: str, url: str, path: Path) -> None:
     """One measurement in this fresh process; prints its JSON (the parent reads the last line)."""
     if mode == "raw-sqlite":
@@ -215,8 +210,8 @@ def child(mode: str, url: str, path: Path) -> None:
     else:
         base: list[float] = []
         parallel.last_parser_rss_mb = None
-        seconds = import_file(url, path, before=lambda: base.append(_rss_now_mb()))
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        seconds = import_file(url, path, before=lambda: base.append(rss_mb()))
+        peak = peak_rss_mb()
         out = {"seconds": seconds, "base_mb": round(base[0], 1), "peak_mb": round(peak, 1)}
         parser_base, parser_peak = parallel.last_parser_rss_mb or (0.0, 0.0)  # (0, 0): read in line
         out |= {"parser_base_mb": round(parser_base, 1), "parser_peak_mb": round(parser_peak, 1)}

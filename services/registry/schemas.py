@@ -25,6 +25,7 @@ from services.registry.domain.codes import (
     Relocation,
     Status,
     Structure,
+    WaterIssue,
 )
 from shared.money import Money
 
@@ -59,7 +60,7 @@ class Utilities(Block):
     """Drinking water (饮水安全) and household electricity."""
 
     safe_water: bool | None = None
-    water_issue: Literal["insufficient", "quality", "inconvenient"] | None = None
+    water_issue: WaterIssue | None = None
     electricity: bool | None = None
 
 

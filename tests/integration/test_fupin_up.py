@@ -15,7 +15,7 @@ import pytest
 
 from shared.settings import SERVICE_PORTS
 from tests.support.builders import household_body
-from tests.support.ports import free_port
+from tests.support.ports import free_port, free_port_block
 from tests.support.procs import ROOT, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -65,7 +65,10 @@ def stop_stack(proc: subprocess.Popen[bytes]) -> int:
         raise
 
 
-def all_ready(base: int) -> bool:
+def all_ready(base: int, proc: subprocess.Popen[bytes]) -> bool:
+    """Every service answers /readyz; a stack that has ended fails the test at once."""
+    if proc.poll() is not None:
+        pytest.fail(f"fupin up ended (exit {proc.returncode}) before every service was ready")
     return all(
         httpx.get(f"http://127.0.0.1:{base + i + 1}/readyz", timeout=2).status_code == 200
         for i in range(len(SERVICE_PORTS))
@@ -91,14 +94,14 @@ def count_households(base: int, headers: dict[str, str]) -> int:
 
 def test_up_starts_everything_and_a_second_run_keeps_the_data(tmp_path: Path, token, backend, request) -> None:
     data_dir = tmp_path / "var"
-    base = free_port() // 10 * 10 % 50000 + 10000  # a block of six ports, away from the defaults
+    base = free_port_block(len(SERVICE_PORTS) + 1)  # the services take base + 1 …, away from the defaults
     env = {**os.environ, "FUPIN_PORT_BASE": str(base), "FUPIN_NATS_PORT": str(free_port())}
     env.pop("FUPIN_POSTGRES_URL", None)
     options = ("--postgres", request.getfixturevalue("postgres_server").url) if backend == "postgres" else ()
 
     county = token("county_office", region="522323")
-    with running_stack(data_dir, env, *options, *DEMO, *PATIENT):
-        wait_until(lambda: all_ready(base), timeout=200, what="all five services ready")
+    with running_stack(data_dir, env, *options, *DEMO, *PATIENT) as proc:
+        wait_until(lambda: all_ready(base, proc), timeout=200, what="all five services ready")
         said = wait_until(lambda: demo_lines(data_dir), timeout=60, what="the demo import")
         members = len((data_dir / "demo-households.csv").read_text(encoding="utf-8").splitlines()) - 1
         assert f"households created 40, members created {members}, rows already there 0, bad rows 0" in said[0]
@@ -123,8 +126,8 @@ def test_up_starts_everything_and_a_second_run_keeps_the_data(tmp_path: Path, to
     expected_files = [] if backend == "postgres" else sorted(f"{s}.db" for s in SERVICE_PORTS)
     assert sorted(p.name for p in data_dir.glob("*.db")) == expected_files
 
-    with running_stack(data_dir, env, *options, *DEMO, *PATIENT):
-        wait_until(lambda: all_ready(base), timeout=200, what="all five services ready again")
+    with running_stack(data_dir, env, *options, *DEMO, *PATIENT) as proc:
+        wait_until(lambda: all_ready(base, proc), timeout=200, what="all five services ready again")
         said = wait_until(lambda: len(demo_lines(data_dir)) == 2 and demo_lines(data_dir), what="the second import")
         assert f"households created 0, members created 0, rows already there {members}, bad rows 0" in said[1]
         assert count_households(base, county) == 40 + 1  # the demo's and the one registered above

@@ -190,6 +190,34 @@ class Relocation(StrEnum):
     relocated = "relocated"
 
 
+# How the import template (and a county's own files) write these codes.
+GRADE_LABELS = {g: f"{g.value}级" for g in HousingGrade}
+STRUCTURE_LABELS = {
+    Structure.adobe: "土坯房",
+    Structure.brick_concrete: "砖混",
+    Structure.brick_wood: "砖木",
+    Structure.wood: "木结构",
+    Structure.light_steel: "轻钢",
+    Structure.other: "其他",
+}
+RELOCATION_LABELS = {Relocation.none: "否", Relocation.planned: "计划搬迁", Relocation.relocated: "已搬迁"}
+
+
+class WaterIssue(StrEnum):
+    """Why drinking water is not safe (饮水问题); the API's ``utilities.water_issue``."""
+
+    insufficient = "insufficient"
+    quality = "quality"
+    inconvenient = "inconvenient"
+
+
+WATER_ISSUE_LABELS = {
+    WaterIssue.insufficient: "水量不足",
+    WaterIssue.quality: "水质不达标",
+    WaterIssue.inconvenient: "取水不便",
+}
+
+
 class IncomeSource(StrEnum):
     self_declared = "self_declared"
     surveyed = "surveyed"

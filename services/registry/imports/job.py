@@ -33,7 +33,7 @@ from services.registry.domain.regions import Level
 from services.registry.imports.bulk import Bulk, TimeOrderedIds, constant, timestamp
 from services.registry.imports.leases import hold
 from services.registry.imports.outbox import OUTBOX_COLUMNS, NewHousehold, registered_rows
-from services.registry.imports.reading import File, Households, read_file
+from services.registry.imports.reading import File, Households, Reading, read_file
 from services.registry.imports.template import (
     ADDRESS_AT,
     ERRORS,
@@ -144,13 +144,8 @@ def run_import(db: Database, job_id: str, path: Path) -> None:
 
 def _run(db: Database, job_id: str, path: Path) -> None:
     try:
-        file = read_file(
-            path,
-            today=db.clock.today(),
-            household_defaults=HOUSEHOLD_DEFAULTS,
-            member_defaults=MEMBER_DEFAULTS,
-            overlapped=_overlapped(db),
-        )
+        reading = Reading(db.clock.today(), HOUSEHOLD_DEFAULTS, MEMBER_DEFAULTS)
+        file = read_file(path, reading, overlapped=_overlapped(db))
         try:
             _land_file(db, job_id, file)
         finally:

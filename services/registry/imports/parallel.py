@@ -21,21 +21,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
-import os
 import pickle
-import resource
 import sys
 import threading
 import types
 from collections.abc import Iterator
-from datetime import date
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 
-from services.registry.imports.reading import Households, chunk
-from services.registry.imports.template import RowReader
+from services.registry.imports.reading import Households, Reading, chunk
 from services.registry.tabular import open_table
+from shared.metrics import peak_rss_mb, rss_mb
 
 log = logging.getLogger(__name__)
 CHUNK, FAILED, DONE = b"C", b"E", b"D"  # the first byte of each message
@@ -48,34 +44,19 @@ class ParserStopped(RuntimeError):
     """The parser process ended before the end of the file (killed, or out of memory)."""
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / (1 << 20)
-
-
-def _parse(
-    conn: Connection,
-    path: str,
-    size: int,
-    first: int,
-    today: date,
-    household_defaults: dict[str, Any],
-    member_defaults: dict[str, Any],
-) -> None:
+def _parse(conn: Connection, path: str, reading: Reading, size: int, first: int) -> None:
     """The parser process: the file's chunks, each with the household columns filled so far, then DONE."""
-    base = _rss_mb()
+    base = rss_mb()
     try:
         try:
             table = open_table(Path(path), strip=False)
-            reader = RowReader(
-                table.headers, today=today, household_defaults=household_defaults, member_defaults=member_defaults
-            )
+            reader = reading.reader(table.headers)
             for households, last in chunk(table.rows, reader.read, size, first=first):
                 conn.send_bytes(CHUNK + pickle.dumps((households, last, reader.filled), pickle.HIGHEST_PROTOCOL))
         except Exception as exc:
             conn.send_bytes(FAILED + _pickled(exc))
             return
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak = peak_rss_mb()
         conn.send_bytes(DONE + pickle.dumps((base, peak)))
     except (BrokenPipeError, ConnectionResetError):
         pass  # the job has gone (failed, or its service stopped): nobody to tell
@@ -115,17 +96,7 @@ class Parser:
     """A parser process for one file, and the job's end of its pipe. Iterate for the chunks; ``close``
     stops the process (if it still runs) and joins it."""
 
-    def __init__(
-        self,
-        path: Path,
-        *,
-        size: int,
-        first: int,
-        today: date,
-        household_defaults: dict[str, Any],
-        member_defaults: dict[str, Any],
-        filled: set[int],
-    ) -> None:
+    def __init__(self, path: Path, reading: Reading, *, size: int, first: int, filled: set[int]) -> None:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([__name__])  # before the fork server's first start; ignored after
         self.filled = filled
@@ -133,7 +104,7 @@ class Parser:
         self.conn, child_end = context.Pipe(duplex=False)
         self.process = context.Process(
             target=_parse,
-            args=(child_end, str(path), size, first, today, household_defaults, member_defaults),
+            args=(child_end, str(path), reading, size, first),
             name="import-parser",
             daemon=True,
         )

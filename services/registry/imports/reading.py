@@ -59,6 +59,22 @@ def chunk(
 
 
 @dataclass(frozen=True)
+class Reading:
+    """How a file's rows are read: the tables' column defaults (what an empty cell means) and the day that
+    bounds registration dates. The same in the job and in a parser process."""
+
+    today: date
+    household_defaults: dict[str, Any]
+    member_defaults: dict[str, Any]
+
+    def reader(self, headers: list[str]) -> RowReader:
+        """The file's columns compiled (MissingColumns first)."""
+        return RowReader(
+            headers, today=self.today, household_defaults=self.household_defaults, member_defaults=self.member_defaults
+        )
+
+
+@dataclass(frozen=True)
 class File:
     total: int | None  # data rows, for progress
     chunks: Iterator[tuple[Households, bool]]
@@ -70,14 +86,7 @@ def _nothing() -> None:
     pass
 
 
-def read_file(
-    path: Path,
-    *,
-    today: date,
-    household_defaults: dict[str, Any],
-    member_defaults: dict[str, Any],
-    overlapped: bool = False,
-) -> File:
+def read_file(path: Path, reading: Reading, *, overlapped: bool = False) -> File:
     """The file's data rows (for progress) and its chunks; MissingColumns before any row is read.
 
     Chunks are CHUNK_ROWS rows. When the writing of one chunk overlaps the reading of the next
@@ -86,9 +95,7 @@ def read_file(
     starts landing soon. The caller calls ``close`` when done.
     """
     table = open_table(path, strip=False)
-    reader = RowReader(
-        table.headers, today=today, household_defaults=household_defaults, member_defaults=member_defaults
-    )
+    reader = reading.reader(table.headers)
     parallel = table.total is not None and table.total >= PARALLEL_FROM
     size = CHUNK_ROWS
     if overlapped and table.total:
@@ -97,15 +104,7 @@ def read_file(
         from services.registry.imports.parallel import Parser  # it imports this module
 
         try:
-            parser = Parser(
-                path,
-                size=size,
-                first=min(size, FIRST_ROWS),
-                today=today,
-                household_defaults=household_defaults,
-                member_defaults=member_defaults,
-                filled=reader.filled,
-            )
+            parser = Parser(path, reading, size=size, first=min(size, FIRST_ROWS), filled=reader.filled)
         except Exception:
             log.warning("could not start a parser process; reading %s in line", path.name, exc_info=True)
         else:

@@ -14,50 +14,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 from operator import itemgetter
 from typing import Any
 
 from services.registry.domain.codes import (
     CAUSE_LABELS,
+    GRADE_LABELS,
     HEALTH_LABELS,
     HUKOU_TYPE_LABELS,
     LABOUR_LABELS,
     RELATION_LABELS,
+    RELOCATION_LABELS,
     STATUS_LABELS,
+    STRUCTURE_LABELS,
+    WATER_ISSUE_LABELS,
     HousingGrade,
-    Relocation,
-    Structure,
     parse_label,
 )
 from shared.identity import InvalidIdentifier, ResidentId, check_consistent, resident_id_facts, validate_mobile
 
-# Labels of the coded lists only the template needs (the API takes the codes).
-GRADE_LABELS = {g: f"{g.value}级" for g in HousingGrade}
-STRUCTURE_LABELS = {
-    Structure.adobe: "土坯房",
-    Structure.brick_concrete: "砖混",
-    Structure.brick_wood: "砖木",
-    Structure.wood: "木结构",
-    Structure.light_steel: "轻钢",
-    Structure.other: "其他",
-}
-RELOCATION_LABELS = {Relocation.none: "否", Relocation.planned: "计划搬迁", Relocation.relocated: "已搬迁"}
-
-
-class WaterIssue(StrEnum):
-    """Why drinking water is not safe (饮水问题); the API's ``utilities.water_issue``."""
-
-    insufficient = "insufficient"
-    quality = "quality"
-    inconvenient = "inconvenient"
-
-
-WATER_ISSUE_LABELS = {
-    WaterIssue.insufficient: "水量不足",
-    WaterIssue.quality: "水质不达标",
-    WaterIssue.inconvenient: "取水不便",
-}
 YES = ("是", "有", "Y", "y", "yes", "true", "1", "√")
 NO = ("否", "无", "没有", "N", "n", "no", "false", "0", "×")
 FLAGS = dict.fromkeys(YES, True) | dict.fromkeys(NO, False)
