@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlmodel import Session
 
-from shared.events.outbox import INFRA, session_clock
+from shared.clock import session_clock
+from shared.events.outbox import INFRA
 
 AUDIT = INFRA.audit_log
 GENESIS = "0" * 64

@@ -38,9 +38,9 @@ class Principal:
         """Whether a region code lies inside this principal's scope."""
         return region_code.startswith(self.region)
 
-    def require_region(self, region_code: str) -> None:
+    def require_region(self, region_code: str, *, field: str = "region_code") -> None:
         if not self.covers(region_code):
-            raise Forbidden(f"region {region_code} is outside your scope {self.region or '(all)'}", field="region_code")
+            raise Forbidden(f"region {region_code} is outside your scope {self.region or '(all)'}", field=field)
 
 
 def issue_token(settings: StackSettings, *, subject: str, roles: list[str], region: str, ttl: int | None = None) -> str:

@@ -47,3 +47,9 @@ class FrozenClock:
     def set(self, at: datetime) -> None:
         with self._lock:
             self._at = at if at.tzinfo else at.replace(tzinfo=SHANGHAI)
+
+
+def session_clock(session: object) -> Clock:
+    """The clock a database session was opened with (the service's, or a test's frozen one)."""
+    info = getattr(session, "info", {})
+    return info.get("clock") or SystemClock()

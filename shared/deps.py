@@ -14,7 +14,6 @@ from shared.clock import Clock
 def write_session(request: Request) -> Iterator[Session]:
     """A transaction that commits when the handler returns (before the response is sent)."""
     with request.app.state.db.transaction() as session:
-        session.info["principal"] = getattr(request.state, "principal", None)
         yield session
 
 

@@ -79,7 +79,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         extra = dict(exc.extra)
-        if exc.field:
+        errors = getattr(exc, "errors", None)
+        if callable(errors):
+            extra["errors"] = errors()
+        elif exc.field:
             extra["errors"] = [{"field": exc.field, "message": exc.detail}]
         return problem(exc.status, exc.code, exc.title, exc.detail, instance=request.url.path, **extra)
 

@@ -17,8 +17,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import insert, select
 from sqlmodel import Session
 
+from shared.clock import session_clock
 from shared.errors import ValidationFailed
-from shared.events.outbox import INFRA, session_clock
+from shared.events.outbox import INFRA
 
 IDEMPOTENCY = INFRA.idempotency
 

@@ -48,6 +48,11 @@ class StackSettings(BaseSettings):
     consumer_backoff_seconds: float = 2.0
     consumer_backoff_max_seconds: float = 300.0
     log_level: str = "INFO"
+    service_urls: dict[str, str] = Field(
+        default_factory=dict, description='where to reach another service, e.g. {"registry": "http://registry:8001"}'
+    )
+    service_call_timeout_seconds: float = 5.0
+    service_call_attempts: int = 3
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> StackSettings:
@@ -73,6 +78,10 @@ class StackSettings(BaseSettings):
 
     def service_port(self, service: str) -> int:
         return self.port_base + list(SERVICE_PORTS).index(service) + 1
+
+    def service_url(self, service: str) -> str:
+        """The base URL of another service: configured, else this machine at the service's port."""
+        return self.service_urls.get(service) or f"http://127.0.0.1:{self.service_port(service)}"
 
     def database_url(self, service: str) -> str:
         """The URL of one service's database: its own setting, else PostgreSQL, else SQLite in the data folder."""

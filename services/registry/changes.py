@@ -21,8 +21,8 @@ from services.registry.service import (
     refuse_known_hukou,
 )
 from shared.auth import Principal
+from shared.clock import session_clock
 from shared.errors import NotFound, ValidationFailed
-from shared.events.outbox import session_clock
 
 # Columns a member keeps when moving to another household by a split or merge.
 CARRIED = set(Member.model_fields) - {"id", "household_id", "joined_on", "left_on", "left_reason", "active"}

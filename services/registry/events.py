@@ -6,10 +6,11 @@ from sqlmodel import Session
 
 from services.registry.domain.status import status_decision
 from services.registry.models import Household, Member, MemberChange, Pairing
+from shared.clock import session_clock
 from shared.events.catalogue import validate_data
 from shared.events.consumer import Subscription
 from shared.events.envelope import Envelope
-from shared.events.outbox import emit, session_clock
+from shared.events.outbox import emit
 from shared.masking import mask_phone
 
 

@@ -33,8 +33,8 @@ from services.registry.schemas import (
 )
 from services.registry.service import get_household, paired_on
 from shared.auth import Principal
+from shared.clock import session_clock
 from shared.errors import Conflict, NotFound, ValidationFailed
-from shared.events.outbox import session_clock
 from shared.identity import InvalidIdentifier, validate_mobile
 from shared.pagination import decode_cursor
 

@@ -12,8 +12,8 @@ from services.registry.models import IncomeDeclaration, Member
 from services.registry.schemas import IncomeCreate
 from services.registry.service import get_household
 from shared.auth import Principal
+from shared.clock import session_clock
 from shared.errors import Conflict, ValidationFailed
-from shared.events.outbox import session_clock
 
 LINE_NAMES = ("wages", "production_gross", "production_costs", "property", "transfers", "policy_payments")
 

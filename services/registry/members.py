@@ -12,8 +12,8 @@ from services.registry.models import Household, Member, MemberVersion
 from services.registry.schemas import MemberDetailsUpdate
 from services.registry.service import get_household, new_version
 from shared.auth import Principal
+from shared.clock import session_clock
 from shared.errors import Conflict, NotFound, ValidationFailed
-from shared.events.outbox import session_clock
 
 
 def edit_details(

@@ -37,9 +37,8 @@ from services.registry.schemas import (
     flatten_blocks,
 )
 from shared.auth import Principal
-from shared.clock import SHANGHAI
+from shared.clock import SHANGHAI, session_clock
 from shared.errors import Conflict, NotFound, ValidationFailed
-from shared.events.outbox import session_clock
 from shared.masking import mask_resident_id
 from shared.pagination import decode_cursor, page_of
 

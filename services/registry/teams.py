@@ -13,8 +13,8 @@ from services.registry.models import Helper, HelpingUnit, WorkTeam
 from services.registry.regions import require_village
 from services.registry.schemas import End, HelpingUnitCreate, HelpingUnitUpdate, WorkTeamCreate, WorkTeamUpdate
 from shared.auth import Principal
+from shared.clock import session_clock
 from shared.errors import Conflict, NotFound
-from shared.events.outbox import session_clock
 from shared.pagination import page_of
 
 

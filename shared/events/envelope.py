@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from shared.ids import new_id
+
 SUBJECT_PREFIX = "fupin"
 
 
 class Envelope(BaseModel):
-    id: str = Field(default_factory=lambda: str(uuid.uuid4()))
+    id: str = Field(default_factory=new_id)
     type: str = Field(description="e.g. household.registered; the NATS subject is fupin.<type>")
     source: str = Field(description="the publishing service")
     subject: str = Field(description="the aggregate's id")

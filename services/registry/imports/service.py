@@ -9,8 +9,8 @@ from sqlmodel import Session, col, select
 from services.registry.imports.leases import fail_abandoned
 from services.registry.models import ImportJob, ImportRowError
 from shared.auth import Principal
+from shared.clock import session_clock
 from shared.errors import NotFound
-from shared.events.outbox import session_clock
 from shared.pagination import decode_cursor, page_of
 
 

@@ -1,0 +1,97 @@
+"""Calls from one service to another's REST API, for reads that events do not carry (a household as of a day).
+
+A service never changes another's data this way; it reads with a short-lived ``system`` token. Connection
+errors, timeouts and 5xx answers are retried a few times with a short backoff; when the other service still
+does not answer, ``ServiceUnavailable`` becomes a 503 problem+json naming it, never a hang. A 4xx answer is
+the other service's verdict and is raised as ``CallRefused`` with its status and problem body.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from shared.auth import issue_token
+from shared.errors import DomainError
+from shared.settings import StackSettings
+
+TOKEN_TTL_SECONDS = 300
+
+
+class ServiceUnavailable(DomainError):
+    status = 503
+    code = "service_unavailable"
+    title = "A service this needs is not answering"
+
+
+class CallRefused(DomainError):
+    """The other service answered 4xx: ``status`` and ``problem`` are its own."""
+
+    def __init__(self, service: str, status: int, problem: dict[str, Any]) -> None:
+        super().__init__(f"{service} answered {status}: {problem.get('detail', '')}")
+        self.status = status if status in (404, 409, 422) else 502
+        self.code = str(problem.get("code", "upstream_refused"))
+        self.problem = problem
+
+
+class ServiceClient:
+    """A client for one other service, as the ``system`` role, from the caller ``caller``."""
+
+    def __init__(
+        self,
+        stack: StackSettings,
+        service: str,
+        *,
+        caller: str,
+        client: httpx.Client | None = None,
+        backoff_seconds: float = 0.2,
+    ) -> None:
+        self.stack = stack
+        self.service = service
+        self.caller = caller
+        self.backoff_seconds = backoff_seconds
+        self._client = client or httpx.Client(
+            base_url=stack.service_url(service), timeout=stack.service_call_timeout_seconds
+        )
+
+    def _headers(self) -> dict[str, str]:
+        token = issue_token(
+            self.stack, subject=f"service:{self.caller}", roles=["system"], region="", ttl=TOKEN_TTL_SECONDS
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """GET ``path`` (under ``/api/v1``) and return its JSON body."""
+        return self._call("GET", path, params=params).json()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        attempts = max(1, self.stack.service_call_attempts)
+        last = ""
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+            try:
+                response = self._client.request(method, f"/api/v1{path}", headers=self._headers(), **kwargs)
+            except httpx.TransportError as exc:
+                last = f"{type(exc).__name__}"
+                continue
+            if response.status_code >= 500:
+                last = f"HTTP {response.status_code}"
+                continue
+            if response.status_code >= 400:
+                raise CallRefused(self.service, response.status_code, _problem(response))
+            return response
+        raise ServiceUnavailable(f"the {self.service} service did not answer ({last}); try again later")
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _problem(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {"detail": response.text[:200]}
+    return body if isinstance(body, dict) else {"detail": str(body)[:200]}
