@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -154,17 +153,13 @@ def upgrade(migrations_dir: Path, url: str, *, service: str) -> None:
     """Bring a service's database to the newest migration; safe to run from many replicas at once."""
     ensure_database(url)
     cfg = alembic_config(migrations_dir, url)
-    engine = make_engine(url, immediate=False, pool_size=1)
+    from shared.jobs.locks import holding  # shared.jobs builds on this module
+
+    engine = make_engine(url, immediate=False, pool_size=2)
     try:
-        with engine.connect() as conn:
-            if not is_sqlite(url):
-                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": zlib.crc32(service.encode())})
-                conn.commit()
+        with holding(engine, f"{service}.migrations"), engine.connect() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
-            if not is_sqlite(url):
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": zlib.crc32(service.encode())})
-                conn.commit()
     finally:
         engine.dispose()
 

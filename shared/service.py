@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -26,6 +27,8 @@ from shared.errors import install_problem_handlers
 from shared.events.bus import connect, ensure_streams
 from shared.events.consumer import EventConsumer, Subscription
 from shared.events.relay import OutboxRelay
+from shared.jobs.api import jobs_router
+from shared.jobs.periodic import PeriodicJob, PeriodicRunner
 from shared.logs import configure_logging
 from shared.metrics import ServiceMetrics
 from shared.settings import ServiceSettings, StackSettings, stack_settings
@@ -44,6 +47,8 @@ class ServiceSpec:
     routers: Sequence[APIRouter]
     migrations: Path
     subscriptions: Sequence[Subscription] = field(default_factory=tuple)
+    periodic: Sequence[PeriodicJob] = field(default_factory=tuple)
+    commands: Any = None  # a typer.Typer whose commands become ``fupin <name> …``
 
 
 class Runtime:
@@ -59,10 +64,13 @@ class Runtime:
         self.relay: OutboxRelay | None = None
         self.consumers: list[EventConsumer] = []
         self.tasks: list[asyncio.Task[None]] = []
+        self.periodic = PeriodicRunner(self.db, spec.periodic, tick_seconds=stack.job_tick_seconds)
 
     async def start(self) -> None:
         if self.own.migrate_on_start:
             await asyncio.to_thread(upgrade, self.spec.migrations, self.db.url, service=self.spec.name)
+        if self.own.run_jobs and self.spec.periodic:
+            self.tasks.append(asyncio.create_task(self.periodic.run_forever(), name=f"{self.spec.name}-jobs"))
         self.tasks.append(asyncio.create_task(self._messaging(), name=f"{self.spec.name}-messaging"))
 
     async def _messaging(self) -> None:
@@ -99,6 +107,7 @@ class Runtime:
         return {"database": database, "nats": bool(self.nc and self.nc.is_connected)}
 
     async def stop(self) -> None:
+        self.periodic.stop()
         if self.relay:
             self.relay.stop()
         for consumer in self.consumers:
@@ -132,6 +141,8 @@ def build_app(spec: ServiceSpec, *, stack: StackSettings | None = None, clock: C
     for router in spec.routers:
         app.include_router(router, prefix="/api/v1")
     app.include_router(_audit_router(), prefix="/api/v1")
+    if spec.periodic:
+        app.include_router(jobs_router(), prefix="/api/v1")
     return app
 
 

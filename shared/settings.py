@@ -51,6 +51,7 @@ class StackSettings(BaseSettings):
     service_urls: dict[str, str] = Field(
         default_factory=dict, description='where to reach another service, e.g. {"registry": "http://registry:8001"}'
     )
+    job_tick_seconds: float = 1.0
     service_call_timeout_seconds: float = 5.0
     service_call_attempts: int = 3
 
@@ -105,6 +106,7 @@ class ServiceSettings(BaseSettings):
     migrate_on_start: bool = True
     run_relay: bool = True
     run_consumers: bool = True
+    run_jobs: bool = True
 
     @classmethod
     def for_service(cls, service: str) -> ServiceSettings:

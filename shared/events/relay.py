@@ -22,7 +22,7 @@ from shared.events.bus import ensure_streams
 from shared.events.envelope import subject_for
 from shared.events.outbox import OUTBOX, backlog, purge_sent
 from shared.faults import fault_point
-from shared.leader import LeaderLock
+from shared.jobs.locks import AdvisoryLock
 from shared.metrics import ServiceMetrics
 from shared.settings import StackSettings
 
@@ -47,7 +47,7 @@ class OutboxRelay:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
         self._last_purge = db.clock.now() - PURGE_EVERY
-        self.leader = LeaderLock(db.engine, f"{db.service}.outbox-relay")
+        self.leader = AdvisoryLock(db.engine, f"{db.service}.outbox-relay")
 
     def notify(self) -> None:
         """Wake the relay after a commit; safe to call from any thread."""

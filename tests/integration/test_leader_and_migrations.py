@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 
 from shared.cli.services import SERVICES, load_spec
 from shared.db import make_engine, upgrade
-from shared.leader import LeaderLock
+from shared.jobs.locks import AdvisoryLock
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +31,7 @@ def test_migrations_match_the_models(service, database_url) -> None:
 def test_only_one_replica_leads_and_leadership_passes_on(postgres_server) -> None:
     url = postgres_server.create_database("leader")
     first, second = make_engine(url), make_engine(url)
-    a, b = LeaderLock(first, "registry.outbox-relay"), LeaderLock(second, "registry.outbox-relay")
+    a, b = AdvisoryLock(first, "registry.outbox-relay"), AdvisoryLock(second, "registry.outbox-relay")
     try:
         assert a.try_acquire() is True
         assert a.try_acquire() is True  # still leading
@@ -46,7 +46,13 @@ def test_only_one_replica_leads_and_leadership_passes_on(postgres_server) -> Non
         second.dispose()
 
 
-def test_on_sqlite_the_single_process_always_leads(tmp_path) -> None:
+def test_on_sqlite_one_holder_at_a_time_too(tmp_path) -> None:
+    """Two worker processes can share one SQLite file: the lock file makes them take turns."""
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
-    assert LeaderLock(engine, "x").try_acquire() is True
+    first, second = AdvisoryLock(engine, "x"), AdvisoryLock(engine, "x")
+    assert first.try_acquire() is True
+    assert second.try_acquire() is False
+    first.release()
+    assert second.try_acquire() is True
+    second.release()
     engine.dispose()

@@ -11,7 +11,7 @@ import sqlmodel  # noqa: F401
 from alembic import op
 
 import shared.db  # noqa: F401
-from shared.events.tables import create_infra_tables, drop_infra_tables  # noqa: F401
+import shared.events.tables  # noqa: F401
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

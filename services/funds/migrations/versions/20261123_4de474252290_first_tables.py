@@ -11,7 +11,7 @@ import sqlmodel  # noqa: F401
 from alembic import op
 
 import shared.db  # noqa: F401
-from shared.events.tables import create_infra_tables, drop_infra_tables
+from shared.events.tables import infra_v1_downgrade, infra_v1_upgrade
 
 
 revision: str = '4de474252290'
@@ -21,8 +21,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    create_infra_tables(op.get_bind())
+    infra_v1_upgrade(op.get_bind())
 
 
 def downgrade() -> None:
-    drop_infra_tables(op.get_bind())
+    infra_v1_downgrade(op.get_bind())

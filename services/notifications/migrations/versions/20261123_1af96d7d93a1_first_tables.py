@@ -11,7 +11,7 @@ import sqlmodel  # noqa: F401
 from alembic import op
 
 import shared.db  # noqa: F401
-from shared.events.tables import create_infra_tables, drop_infra_tables
+from shared.events.tables import infra_v1_downgrade, infra_v1_upgrade
 
 
 revision: str = '1af96d7d93a1'
@@ -21,7 +21,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    create_infra_tables(op.get_bind())
+    infra_v1_upgrade(op.get_bind())
     op.create_table('householdrecipient',
     sa.Column('household_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('region_code', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
@@ -40,4 +40,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_householdrecipient_region_code'))
 
     op.drop_table('householdrecipient')
-    drop_infra_tables(op.get_bind())
+    infra_v1_downgrade(op.get_bind())

@@ -11,7 +11,7 @@ import sqlmodel  # noqa: F401
 from alembic import op
 
 import shared.db  # noqa: F401
-from shared.events.tables import create_infra_tables, drop_infra_tables
+from shared.events.tables import infra_v1_downgrade, infra_v1_upgrade
 
 
 revision: str = '4685c86074cb'
@@ -21,7 +21,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    create_infra_tables(op.get_bind())
+    infra_v1_upgrade(op.get_bind())
     op.create_table('helperload',
     sa.Column('rank', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
     sa.Column('max_households', sa.Integer(), nullable=False),
@@ -372,4 +372,4 @@ def downgrade() -> None:
 
     op.drop_table('helpingunit')
     op.drop_table('helperload')
-    drop_infra_tables(op.get_bind())
+    infra_v1_downgrade(op.get_bind())
