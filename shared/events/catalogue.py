@@ -153,6 +153,34 @@ class Compensation(EventData):
     amount: str
 
 
+class SubsidyPaid(Subsidy):
+    """funds paid a loan.subsidy_due from the interest-subsidy budget (贴息资金)."""
+
+    transaction_id: str
+    paid_on: date
+
+
+class CompensationPaid(Compensation):
+    """funds paid a loan.compensation_requested from the risk-compensation pool (风险补偿金)."""
+
+    transaction_id: str
+    paid_on: date
+
+
+class SubsidyShort(Subsidy):
+    """funds paid nothing: the budget is short (``reason`` budget_short) or missing (no_budget)."""
+
+    reason: str
+    available: str
+
+
+class CompensationShort(Compensation):
+    """funds paid nothing: the pool is short (``reason`` pool_short) or unknown (unknown_pool)."""
+
+    reason: str
+    available: str
+
+
 class Notification(EventData):
     message_id: str
     cause_event_id: str | None = None
@@ -178,8 +206,10 @@ CATALOGUE: dict[str, type[EventData]] = {
     "project.approved": ProjectApproved,
     "funds.disbursed": FundsDisbursed,
     "funds.anomaly": FundsAnomaly,
-    "compensation.paid": Compensation,
-    "subsidy.paid": Subsidy,
+    "compensation.paid": CompensationPaid,
+    "compensation.short": CompensationShort,
+    "subsidy.paid": SubsidyPaid,
+    "subsidy.short": SubsidyShort,
     "loan.approved": LoanEvent,
     "loan.disbursed": LoanEvent,
     "loan.repaid": LoanEvent,
