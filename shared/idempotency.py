@@ -1,7 +1,10 @@
 """``Idempotency-Key`` for POSTs: a retried request gets the first response, and nothing is done twice.
 
-The key is stored in the same transaction as the change it guards, so either both commit or
-neither does. The same key with a different body is a 422: the client reused a key by mistake.
+The key is claimed first, in the same transaction as the change it guards, so either both commit or
+neither does. Two requests with one key at once: the second waits on the claim's unique index until the first
+commits, then replays its response (or, if the first is still running on SQLite's other connection, gets a
+409 to retry). The same key with a different body is a 422: the client reused a key by mistake.
+The caller is an explicit dependency, so the key is always filed under the authenticated principal.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from shared.auth import CurrentPrincipal
 from shared.clock import session_clock
-from shared.errors import ValidationFailed
+from shared.errors import Conflict, ValidationFailed
 from shared.events.outbox import INFRA
 
 IDEMPOTENCY = INFRA.idempotency
@@ -35,38 +40,61 @@ class Idempotency:
         """Run ``action`` once per key; a repeat returns the stored response instead."""
         if not self.key:
             return action()
-        stored = session.execute(
-            select(IDEMPOTENCY).where(IDEMPOTENCY.c.principal == self.principal, IDEMPOTENCY.c.key == self.key)
-        ).first()
+        stored = self._stored(session)
         if stored is not None:
-            if stored.request_hash != self.request_hash:
-                raise ValidationFailed("this Idempotency-Key was used for a different request", field="Idempotency-Key")
-            return JSONResponse(
-                json.loads(stored.response_body),
-                status_code=stored.status_code,
-                headers={"Idempotent-Replayed": "true"},
-            )
+            return self._replay(stored)
+        try:
+            with session.begin_nested():
+                session.execute(
+                    insert(IDEMPOTENCY).values(
+                        principal=self.principal,
+                        key=self.key,
+                        route=self.route,
+                        request_hash=self.request_hash,
+                        status_code=0,
+                        response_body="",
+                        created_at=session_clock(session).now(),
+                    )
+                )
+        except IntegrityError:
+            stored = self._stored(session)
+            if stored is None or stored.status_code == 0:
+                raise Conflict(
+                    "a request with this Idempotency-Key is being processed; retry to get its response",
+                    field="Idempotency-Key",
+                ) from None
+            return self._replay(stored)
         result = action()
         session.execute(
-            insert(IDEMPOTENCY).values(
-                principal=self.principal,
-                key=self.key,
-                route=self.route,
-                request_hash=self.request_hash,
+            update(IDEMPOTENCY)
+            .where(IDEMPOTENCY.c.principal == self.principal, IDEMPOTENCY.c.key == self.key)
+            .values(
                 status_code=status_code,
                 response_body=json.dumps(jsonable_encoder(result), ensure_ascii=False),
-                created_at=session_clock(session).now(),
             )
         )
         return result
 
+    def _stored(self, session: Session) -> Any:
+        return session.execute(
+            select(IDEMPOTENCY).where(IDEMPOTENCY.c.principal == self.principal, IDEMPOTENCY.c.key == self.key)
+        ).first()
+
+    def _replay(self, stored: Any) -> JSONResponse:
+        if stored.request_hash != self.request_hash:
+            raise ValidationFailed("this Idempotency-Key was used for a different request", field="Idempotency-Key")
+        return JSONResponse(
+            json.loads(stored.response_body), status_code=stored.status_code, headers={"Idempotent-Replayed": "true"}
+        )
+
 
 async def idempotency(
-    request: Request, idempotency_key: Annotated[str | None, Header(max_length=200)] = None
+    request: Request,
+    principal: CurrentPrincipal,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Idempotency:
-    principal = getattr(request.state, "principal", None)
-    subject = principal.subject if principal else "anonymous"
-    return Idempotency(idempotency_key, f"{request.method} {request.url.path}", await request.body(), subject)
+    route = f"{request.method} {request.url.path}"
+    return Idempotency(idempotency_key, route, await request.body(), principal.subject)
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]

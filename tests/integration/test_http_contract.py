@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from services.registry.main import create_app
+from shared.auth import CurrentPrincipal
+from shared.errors import install_problem_handlers
+from shared.idempotency import IdempotencyDep
 from shared.settings import StackSettings
 from tests.support.builders import household_body
 from tests.support.procs import wait_until
@@ -138,6 +143,28 @@ class TestIdempotencyKey:
         assert response.json()["errors"][0]["field"] == "Idempotency-Key"
         assert count(registry, "household") == 1
 
+    def test_ten_concurrent_requests_with_one_key_make_one_household_and_no_500(self, registry, token) -> None:
+        headers = {**token("county_office"), "Idempotency-Key": "burst-1"}
+        body = household_body()
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            responses = list(pool.map(lambda _: registry.post(URL, json=body, headers=headers), range(10)))
+        statuses = sorted(r.status_code for r in responses)
+        assert set(statuses) <= {201, 409}, statuses
+        assert statuses.count(201) >= 1
+        created = {r.json()["id"] for r in responses if r.status_code == 201}
+        assert len(created) == 1  # every 201 is the first response, replayed
+        assert all(r.headers["content-type"] == "application/problem+json" for r in responses if r.status_code == 409)
+        assert count(registry, "household") == 1
+        assert count(registry, "outbox") == 1
+
+    def test_keys_are_per_caller(self, registry, token) -> None:
+        body = household_body()
+        first = registry.post(URL, json=body, headers={**token("county_office", subject="a"), "Idempotency-Key": "k"})
+        other = registry.post(URL, json=body, headers={**token("county_office", subject="b"), "Idempotency-Key": "k"})
+        assert first.status_code == 201
+        assert other.status_code == 409  # not a replay of a's response: b's request ran, and the person exists
+        assert "idempotent-replayed" not in other.headers
+
     def test_without_a_key_a_repeat_is_a_conflict_not_a_duplicate(self, registry, token) -> None:
         body = household_body()
         assert registry.post(URL, json=body, headers=token("county_office")).status_code == 201
@@ -145,3 +172,24 @@ class TestIdempotencyKey:
         assert response.status_code == 409
         assert response.json()["code"] == "conflict"
         assert count(registry, "household") == 1
+
+
+def test_the_key_is_filed_under_the_caller_whatever_the_dependency_order(token) -> None:
+    """The idempotency dependency asks for the principal itself, so the order handlers list them in is moot."""
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.state.stack = StackSettings(jwt_secret=__import__("os").environ["FUPIN_JWT_SECRET"])
+
+    @app.post("/key-first")
+    def key_first(idem: IdempotencyDep, principal: CurrentPrincipal) -> dict[str, str]:
+        return {"filed_under": idem.principal}
+
+    @app.post("/principal-first")
+    def principal_first(principal: CurrentPrincipal, idem: IdempotencyDep) -> dict[str, str]:
+        return {"filed_under": idem.principal}
+
+    with TestClient(app) as client:
+        headers = {**token("county_office", subject="clerk-7"), "Idempotency-Key": "k"}
+        for path in ("/key-first", "/principal-first"):
+            assert client.post(path, headers=headers).json() == {"filed_under": "clerk-7"}
+        assert client.post("/key-first", headers={"Idempotency-Key": "k"}).status_code == 401
