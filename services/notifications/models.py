@@ -1,13 +1,16 @@
-"""Notification tables."""
+"""Notification tables: contacts, templates, the outbound SMS log, receipts, replies, opt-outs, broadcasts."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.db import AwareDateTime, service_registry
 from shared.events.tables import infra_tables
+from shared.ids import new_id
 
 
 class NotificationsTable(SQLModel, registry=service_registry()):
@@ -17,6 +20,10 @@ class NotificationsTable(SQLModel, registry=service_registry()):
 INFRA = infra_tables(NotificationsTable.metadata)
 
 
+def _when(**kwargs: Any) -> Any:
+    return Field(sa_type=AwareDateTime, **kwargs)  # type: ignore[call-overload]
+
+
 class HouseholdRecipient(NotificationsTable, table=True):
     """A household that may receive messages, learnt from the registry's events."""
 
@@ -24,4 +31,142 @@ class HouseholdRecipient(NotificationsTable, table=True):
     region_code: str = Field(max_length=12, index=True)
     head_member_id: str = Field(max_length=36)
     registered_event_id: str = Field(max_length=36)
-    known_since: datetime = Field(sa_type=AwareDateTime)  # type: ignore[call-overload]
+    known_since: datetime = _when()
+
+
+class HelperPairing(NotificationsTable, table=True):
+    """Which helper (帮扶责任人) helps which household, from helper.assigned / helper.released."""
+
+    pairing_id: str = Field(primary_key=True, max_length=36)
+    helper_id: str = Field(max_length=36, index=True)
+    household_id: str = Field(max_length=36, index=True)
+    start_date: date
+    end_date: date | None = None
+
+
+class LoanBorrower(NotificationsTable, table=True):
+    """The household behind a loan, from loan.approved / loan.disbursed (repayment events name only the loan)."""
+
+    loan_id: str = Field(primary_key=True, max_length=36)
+    household_id: str = Field(max_length=36, index=True)
+
+
+class Contact(NotificationsTable, table=True):
+    """Someone we can text: a helper, a household head, a township officer or a village information officer."""
+
+    __table_args__ = (UniqueConstraint("kind", "ref_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    kind: str = Field(max_length=20)
+    ref_id: str = Field(max_length=64)
+    region_code: str = Field(max_length=12, index=True)
+    name: str = Field(default="", max_length=60)
+    phone: str | None = Field(default=None, max_length=11, index=True)
+    source: str = Field(default="operator", max_length=20)
+    updated_at: datetime = _when()
+
+
+class OptOut(NotificationsTable, table=True):
+    """A number that replied 退订 (or was stopped by an operator): nothing more goes to it."""
+
+    phone: str = Field(primary_key=True, max_length=11)
+    opted_out_at: datetime = _when()
+    source: str = Field(max_length=20)
+
+
+class Template(NotificationsTable, table=True):
+    """A message template (短信模板) with named parameters and a signature 【…】."""
+
+    code: str = Field(primary_key=True, max_length=40)
+    body: str = Field(max_length=500)
+    parameters: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    provider_codes: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    broadcast: bool = False
+    created_by: str = Field(max_length=100)
+    created_at: datetime = _when()
+
+
+class Message(NotificationsTable, table=True):
+    """One outbound SMS: queued → sending → sent → delivered, or failed / suppressed.
+
+    ``cause`` (an event id, a duty period, a broadcast) and ``recipient`` make it unique: the same cause never
+    texts the same person twice, however often the event is redelivered or the job re-run.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("cause", "recipient"),
+        Index("ix_message_due", "status", "not_before"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    cause: str = Field(max_length=120)
+    recipient: str = Field(max_length=90)
+    kind: str = Field(max_length=40, index=True)
+    region_code: str = Field(max_length=12, index=True)
+    template_code: str = Field(max_length=40)
+    params: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+    body: str = Field(max_length=600)
+    segments: int
+    urgent: bool = False
+    phone: str | None = Field(default=None, max_length=11, index=True)
+    via: str | None = Field(default=None, max_length=90)
+    status: str = Field(default="queued", max_length=12)
+    provider: str | None = Field(default=None, max_length=20)
+    provider_message_id: str | None = Field(default=None, max_length=100, index=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    not_before: datetime = _when()
+    lease_owner: str | None = Field(default=None, max_length=60)
+    lease_until: datetime | None = _when(default=None)
+    first_sent_at: datetime | None = _when(default=None)
+    sent_at: datetime | None = _when(default=None)
+    delivered_at: datetime | None = _when(default=None)
+    created_at: datetime = _when()
+
+
+class Receipt(NotificationsTable, table=True):
+    """A delivery report (状态报告) from the gateway; reports come at least once and out of order."""
+
+    __table_args__ = (UniqueConstraint("provider", "provider_message_id", "phone"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    provider: str = Field(max_length=20)
+    provider_message_id: str = Field(max_length=100)
+    phone: str = Field(max_length=11)
+    delivered: bool
+    code: str = Field(default="", max_length=60)
+    message_id: str | None = Field(default=None, max_length=36)
+    received_at: datetime = _when()
+
+
+class InboundSms(NotificationsTable, table=True):
+    """A reply from a phone (上行短信): an opt-out, a keyword reply (objection, complaint) or anything else."""
+
+    __table_args__ = (UniqueConstraint("provider", "provider_ref"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    provider: str = Field(max_length=20)
+    provider_ref: str = Field(max_length=100)
+    phone: str = Field(max_length=11, index=True)
+    text: str = Field(max_length=500)
+    kind: str = Field(max_length=12)
+    topic: str | None = Field(default=None, max_length=30)
+    region_code: str | None = Field(default=None, max_length=12)
+    received_at: datetime = _when()
+
+
+class Broadcast(NotificationsTable, table=True):
+    """An ad-hoc message to a filtered set (region, role, category): previewed, then confirmed."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    template_code: str = Field(max_length=40)
+    params: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+    region_code: str = Field(max_length=12, index=True)
+    audience: str = Field(max_length=30)
+    recipients: int
+    sample: str = Field(max_length=600)
+    segments: int
+    status: str = Field(default="previewed", max_length=12)
+    created_by: str = Field(max_length=100)
+    created_at: datetime = _when()
+    confirmed_at: datetime | None = _when(default=None)

@@ -188,6 +188,18 @@ class Notification(EventData):
     template: str
 
 
+class NotificationReply(EventData):
+    """A keyword reply to an SMS (an objection to a notice, a complaint); the phone only masked."""
+
+    reply_id: str
+    topic: str
+    text: str
+    phone_masked: str
+    region_code: str | None = None
+    in_reply_to_message_id: str | None = None
+    in_reply_to_cause: str | None = None
+
+
 CATALOGUE: dict[str, type[EventData]] = {
     "household.registered": HouseholdRegistered,
     "household.updated": HouseholdRegistered,
@@ -221,6 +233,7 @@ CATALOGUE: dict[str, type[EventData]] = {
     "notification.sent": Notification,
     "notification.delivered": Notification,
     "notification.failed": Notification,
+    "notification.reply_received": NotificationReply,
 }
 
 
