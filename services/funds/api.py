@@ -1,7 +1,601 @@
-"""Funds routes."""
+"""Funds routes: parse, call one service function, return."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-router = APIRouter(tags=["funds"])
+from fastapi import APIRouter, Depends, Path, Query
+from sqlmodel import col, select
+
+from services.funds import accounts, budgets, disbursements, findings, projects, rules, saga
+from services.funds.domain.ledger import AccountKind, Posting, TransactionKind
+from services.funds.models import (
+    Account,
+    Arrival,
+    Batch,
+    Beneficiary,
+    Budget,
+    Entry,
+    Finding,
+    FundSource,
+    LedgerTransaction,
+    Payment,
+    Project,
+    RiskPool,
+    SagaRequest,
+)
+from services.funds.schemas import (
+    AccountEntryPublic,
+    AccountPublic,
+    AllocationCreate,
+    ApprovalCreate,
+    ApprovalPublic,
+    ArrivalCreate,
+    ArrivalPublic,
+    BatchCreate,
+    BatchPublic,
+    BeneficiaryAdd,
+    BeneficiaryPublic,
+    BudgetCreate,
+    BudgetPublic,
+    ContributionCreate,
+    EntryPublic,
+    FindingDecision,
+    FindingPublic,
+    PaymentCreate,
+    PaymentPublic,
+    PoolCreate,
+    PoolPublic,
+    ProjectCreate,
+    ProjectLineCreate,
+    ProjectPublic,
+    RecoveryCreate,
+    ReissueCreate,
+    ReversalCreate,
+    RuleSetPublic,
+    RuleSetPut,
+    SagaRequestPublic,
+    ShareStatusPublic,
+    SourceCreate,
+    SourcePublic,
+    StatusMove,
+    TransactionCreate,
+    TransactionPublic,
+)
+from shared import audit
+from shared.auth import Principal, Role, require
+from shared.clock import session_clock
+from shared.deps import ReadSessionDep, SessionDep
+from shared.errors import Forbidden
+from shared.idempotency import IdempotencyDep
+from shared.masking import mask_account
+from shared.pagination import Page, PageDep, paginate
+from shared.scope import RegionParam, in_scope
+
+router = APIRouter()
+Reader = Annotated[
+    Principal,
+    Depends(
+        require(
+            Role.county_office, Role.township_reviewer, Role.village_cadre, Role.auditor, Role.bank_officer, Role.system
+        )
+    ),
+]
+Treasurer = Annotated[Principal, Depends(require(Role.county_office, Role.system))]
+Planner = Annotated[
+    Principal, Depends(require(Role.county_office, Role.township_reviewer, Role.village_cadre, Role.system))
+]
+Banker = Annotated[Principal, Depends(require(Role.bank_officer, Role.county_office, Role.system))]
+LoanReader = Annotated[Principal, Depends(require(Role.county_office, Role.auditor, Role.bank_officer, Role.system))]
+Inspector = Annotated[Principal, Depends(require(Role.auditor, Role.county_office, Role.system))]
+REVEALERS = (Role.county_office, Role.bank_officer, Role.system)
+RegionPath = Annotated[str, Path(pattern=r"^\d{2,12}$", description="a region code or prefix")]
+YearPath = Annotated[int, Path(ge=2000, le=2100)]
+Reveal = Annotated[bool, Query(description="whole account numbers (county_office, bank_officer, system; audited)")]
+
+
+# Accounts and transactions (账户, 记账凭证)
+
+
+def _account_public(session: ReadSessionDep, rows: list[Account]) -> list[AccountPublic]:
+    held = accounts.balances(session, [a.id for a in rows])
+    return [AccountPublic(**a.model_dump(), balance=held[a.id]) for a in rows]
+
+
+@router.get("/accounts", response_model=Page[AccountPublic], tags=["ledger"])
+def list_accounts(
+    session: ReadSessionDep,
+    principal: Reader,
+    page: PageDep,
+    region: RegionParam = None,
+    kind: AccountKind | None = None,
+) -> Page[AccountPublic]:
+    """Accounts in your scope with balances derived from their entries."""
+    query = select(Account).where(in_scope(Account.region_code, principal, region))
+    if kind:
+        query = query.where(Account.kind == kind.value)
+    rows, cursor = paginate(session, query, order=[col(Account.id)], page=page)
+    return Page(items=_account_public(session, rows), next_cursor=cursor)
+
+
+@router.get("/accounts/{account_id}", response_model=AccountPublic, tags=["ledger"])
+def get_account(account_id: str, session: ReadSessionDep, principal: Reader) -> AccountPublic:
+    return _account_public(session, [accounts.get_account(session, account_id, principal)])[0]
+
+
+@router.get("/accounts/{account_id}/entries", response_model=Page[AccountEntryPublic], tags=["ledger"])
+def account_entries(
+    account_id: str, session: ReadSessionDep, principal: Reader, page: PageDep
+) -> Page[AccountEntryPublic]:
+    """The entries of one account, oldest first (明细账)."""
+    accounts.get_account(session, account_id, principal)
+    query = (
+        select(
+            Entry.id,
+            Entry.transaction_id,
+            Entry.amount,
+            LedgerTransaction.kind,
+            LedgerTransaction.occurred_on,
+            LedgerTransaction.memo,
+        )
+        .join(LedgerTransaction, col(LedgerTransaction.id) == Entry.transaction_id)
+        .where(Entry.account_id == account_id)
+    )
+    rows, cursor = paginate(session, query, order=[col(Entry.id)], page=page)
+    items = [
+        AccountEntryPublic(
+            transaction_id=r.transaction_id, kind=r.kind, occurred_on=r.occurred_on, memo=r.memo, amount=r.amount
+        )
+        for r in rows
+    ]
+    return Page(items=items, next_cursor=cursor)
+
+
+def _transactions_public(session: ReadSessionDep, rows: list[LedgerTransaction]) -> list[TransactionPublic]:
+    ids = [t.id for t in rows]
+    entries = session.exec(select(Entry).where(col(Entry.transaction_id).in_(ids)).order_by(Entry.id)).all()
+    by_tx: dict[str, list[EntryPublic]] = {}
+    for e in entries:
+        by_tx.setdefault(e.transaction_id, []).append(EntryPublic(account_id=e.account_id, amount=e.amount))
+    reversed_by = accounts.reversed_by(session, ids)
+    return [
+        TransactionPublic(**t.model_dump(), entries=by_tx.get(t.id, []), reversed_by_id=reversed_by.get(t.id))
+        for t in rows
+    ]
+
+
+@router.post("/transactions", status_code=201, response_model=TransactionPublic, tags=["ledger"])
+def create_transaction(
+    body: TransactionCreate, session: SessionDep, principal: Treasurer, idempotency: IdempotencyDep
+) -> TransactionPublic:
+    """A transfer, refund or adjustment: balanced entries on accounts in your scope (409 if one would go below 0)."""
+
+    def act() -> TransactionPublic:
+        accounts.require_accounts_in_scope(session, [p.account_id for p in body.postings], principal)
+        tx = accounts.post(
+            session,
+            kind=body.kind,
+            postings=[Posting(p.account_id, p.amount) for p in body.postings],
+            memo=body.memo,
+            actor=principal.subject,
+            occurred_on=body.occurred_on,
+        )
+        return _transactions_public(session, [tx])[0]
+
+    return idempotency.run(session, act)
+
+
+@router.get("/transactions", response_model=Page[TransactionPublic], tags=["ledger"])
+def list_transactions(
+    session: ReadSessionDep,
+    principal: Reader,
+    page: PageDep,
+    region: RegionParam = None,
+    kind: TransactionKind | None = None,
+    reference: Annotated[str | None, Query(max_length=80)] = None,
+) -> Page[TransactionPublic]:
+    """Transactions in your scope, oldest first (日记账)."""
+    query = select(LedgerTransaction).where(in_scope(LedgerTransaction.region_code, principal, region))
+    if kind:
+        query = query.where(LedgerTransaction.kind == kind.value)
+    if reference:
+        query = query.where(LedgerTransaction.reference == reference)
+    rows, cursor = paginate(session, query, order=[col(LedgerTransaction.id)], page=page)
+    return Page(items=_transactions_public(session, rows), next_cursor=cursor)
+
+
+@router.get("/transactions/{transaction_id}", response_model=TransactionPublic, tags=["ledger"])
+def get_transaction(transaction_id: str, session: ReadSessionDep, principal: Reader) -> TransactionPublic:
+    return _transactions_public(session, [accounts.get_transaction(session, transaction_id, principal)])[0]
+
+
+@router.post(
+    "/transactions/{transaction_id}/reverse", status_code=201, response_model=TransactionPublic, tags=["ledger"]
+)
+def reverse_transaction(
+    transaction_id: str, body: ReversalCreate, session: SessionDep, principal: Treasurer
+) -> TransactionPublic:
+    """Correct a transaction by reversing it (冲销): a new transaction with the opposite entries; never an edit."""
+    original = accounts.get_transaction(session, transaction_id, principal)
+    tx = accounts.reverse(session, original.id, reason=body.reason, actor=principal.subject)
+    return _transactions_public(session, [tx])[0]
+
+
+# Sources, budgets, arrivals (资金来源, 资金指标, 资金到位)
+
+
+@router.post("/sources", status_code=201, response_model=SourcePublic, tags=["budgets"])
+def create_source(
+    body: SourceCreate, session: SessionDep, principal: Treasurer, idempotency: IdempotencyDep
+) -> SourcePublic:
+    return idempotency.run(
+        session, lambda: budgets.source_public(session, budgets.create_source(session, body, principal))
+    )
+
+
+@router.get("/sources", response_model=Page[SourcePublic], tags=["budgets"])
+def list_sources(
+    session: ReadSessionDep, principal: Reader, page: PageDep, region: RegionParam = None
+) -> Page[SourcePublic]:
+    query = select(FundSource).where(in_scope(FundSource.region_code, principal, region))
+    rows, cursor = paginate(session, query, order=[col(FundSource.id)], page=page)
+    return Page(items=[budgets.source_public(session, s) for s in rows], next_cursor=cursor)
+
+
+@router.get("/sources/{source_id}", response_model=SourcePublic, tags=["budgets"])
+def get_source(source_id: str, session: ReadSessionDep, principal: Reader) -> SourcePublic:
+    return budgets.source_public(session, budgets.get_source(session, source_id, principal))
+
+
+@router.post("/budgets", status_code=201, response_model=BudgetPublic, tags=["budgets"])
+def create_budget(
+    body: BudgetCreate, session: SessionDep, principal: Treasurer, idempotency: IdempotencyDep
+) -> BudgetPublic:
+    return idempotency.run(
+        session, lambda: budgets.budget_public(session, budgets.create_budget(session, body, principal))
+    )
+
+
+@router.get("/budgets", response_model=Page[BudgetPublic], tags=["budgets"])
+def list_budgets(
+    session: ReadSessionDep,
+    principal: Reader,
+    page: PageDep,
+    region: RegionParam = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> Page[BudgetPublic]:
+    """Budgets with planned, arrived, shortfall and whether the money is late (到位滞后)."""
+    query = select(Budget).where(in_scope(Budget.region_code, principal, region))
+    if year:
+        query = query.where(Budget.year == year)
+    rows, cursor = paginate(session, query, order=[col(Budget.id)], page=page)
+    return Page(items=[budgets.budget_public(session, b) for b in rows], next_cursor=cursor)
+
+
+@router.get("/budgets/{budget_id}", response_model=BudgetPublic, tags=["budgets"])
+def get_budget(budget_id: str, session: ReadSessionDep, principal: Reader) -> BudgetPublic:
+    return budgets.budget_public(session, budgets.get_budget(session, budget_id, principal))
+
+
+@router.post("/budgets/{budget_id}/arrivals", status_code=201, response_model=ArrivalPublic, tags=["budgets"])
+def record_arrival(
+    budget_id: str, body: ArrivalCreate, session: SessionDep, principal: Treasurer, idempotency: IdempotencyDep
+) -> ArrivalPublic:
+    """Money arrived for a budget (资金到位): source → budget in the ledger."""
+    budget = budgets.get_budget(session, budget_id, principal)
+    return idempotency.run(
+        session, lambda: ArrivalPublic(**budgets.record_arrival(session, budget, body, principal).model_dump())
+    )
+
+
+@router.get("/budgets/{budget_id}/arrivals", response_model=Page[ArrivalPublic], tags=["budgets"])
+def list_arrivals(budget_id: str, session: ReadSessionDep, principal: Reader, page: PageDep) -> Page[ArrivalPublic]:
+    budgets.get_budget(session, budget_id, principal)
+    rows, cursor = paginate(
+        session, select(Arrival).where(Arrival.budget_id == budget_id), order=[col(Arrival.id)], page=page
+    )
+    return Page(items=[ArrivalPublic(**a.model_dump()) for a in rows], next_cursor=cursor)
+
+
+# Projects (扶贫项目)
+
+
+@router.post("/projects", status_code=201, response_model=ProjectPublic, tags=["projects"])
+def create_project(
+    body: ProjectCreate, session: SessionDep, principal: Planner, idempotency: IdempotencyDep
+) -> ProjectPublic:
+    """A project in the project bank (项目库), with its budget lines."""
+    return idempotency.run(
+        session, lambda: projects.project_public(session, projects.create_project(session, body, principal))
+    )
+
+
+@router.get("/projects", response_model=Page[ProjectPublic], tags=["projects"])
+def list_projects(
+    session: ReadSessionDep,
+    principal: Reader,
+    page: PageDep,
+    region: RegionParam = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+) -> Page[ProjectPublic]:
+    query = select(Project).where(in_scope(Project.region_code, principal, region))
+    if year:
+        query = query.where(Project.year == year)
+    if status:
+        query = query.where(Project.status == status)
+    rows, cursor = paginate(session, query, order=[col(Project.id)], page=page)
+    return Page(items=[projects.project_public(session, p) for p in rows], next_cursor=cursor)
+
+
+@router.get("/projects/{project_id}", response_model=ProjectPublic, tags=["projects"])
+def get_project(project_id: str, session: ReadSessionDep, principal: Reader) -> ProjectPublic:
+    return projects.project_public(session, projects.get_project(session, project_id, principal))
+
+
+@router.post("/projects/{project_id}/lines", status_code=201, response_model=ProjectPublic, tags=["projects"])
+def add_line(project_id: str, body: ProjectLineCreate, session: SessionDep, principal: Planner) -> ProjectPublic:
+    project = projects.get_project(session, project_id, principal)
+    projects.add_line(session, project, body, principal)
+    return projects.project_public(session, project)
+
+
+@router.post("/projects/{project_id}/approve", response_model=ApprovalPublic, tags=["projects"])
+def approve_project(project_id: str, body: ApprovalCreate, session: SessionDep, principal: Treasurer) -> ApprovalPublic:
+    """County approval (县审批): share rules reported; a breach is refused unless ``acknowledge_warnings``."""
+    project = projects.get_project(session, project_id, principal)
+    warnings = projects.approve(session, project, body, principal)
+    return ApprovalPublic(
+        project=projects.project_public(session, project), warnings=[ShareStatusPublic(**w.__dict__) for w in warnings]
+    )
+
+
+@router.post("/projects/{project_id}/status", response_model=ProjectPublic, tags=["projects"])
+def move_project(project_id: str, body: StatusMove, session: SessionDep, principal: Treasurer) -> ProjectPublic:
+    """Tender → construction → completed → accepted (招标, 施工, 竣工, 验收), or cancelled."""
+    project = projects.get_project(session, project_id, principal)
+    return projects.project_public(session, projects.move(session, project, body, principal))
+
+
+@router.post("/projects/{project_id}/allocations", status_code=201, response_model=TransactionPublic, tags=["projects"])
+def allocate(
+    project_id: str, body: AllocationCreate, session: SessionDep, principal: Treasurer, idempotency: IdempotencyDep
+) -> TransactionPublic:
+    """Allocate arrived money (资金分配): the line's budget → the project line's account."""
+    project = projects.get_project(session, project_id, principal)
+
+    def act() -> TransactionPublic:
+        tx = session.get(LedgerTransaction, projects.allocate(session, project, body, principal))
+        assert tx is not None
+        return _transactions_public(session, [tx])[0]
+
+    return idempotency.run(session, act)
+
+
+@router.get("/projects/{project_id}/shares", response_model=list[ShareStatusPublic], tags=["projects"])
+def project_shares(project_id: str, session: ReadSessionDep, principal: Reader) -> list[ShareStatusPublic]:
+    """The share rules as they would stand with this project approved (报批前预警)."""
+    project = projects.get_project(session, project_id, principal)
+    report = projects.share_report(session, region_code=project.region_code, year=project.year, including=project.id)
+    return [ShareStatusPublic(**s.__dict__) for s in report]
+
+
+@router.post(
+    "/projects/{project_id}/beneficiaries", status_code=201, response_model=BeneficiaryPublic, tags=["projects"]
+)
+def add_beneficiary(
+    project_id: str, body: BeneficiaryAdd, session: SessionDep, principal: Planner
+) -> BeneficiaryPublic:
+    """A household on the project's beneficiary list (受益户名单), with its building cost for 危房 caps."""
+    project = projects.get_project(session, project_id, principal)
+    return BeneficiaryPublic(**projects.add_beneficiary(session, project, body).model_dump())
+
+
+@router.get("/projects/{project_id}/beneficiaries", response_model=Page[BeneficiaryPublic], tags=["projects"])
+def list_beneficiaries(
+    project_id: str, session: ReadSessionDep, principal: Reader, page: PageDep
+) -> Page[BeneficiaryPublic]:
+    projects.get_project(session, project_id, principal)
+    query = select(Beneficiary).where(Beneficiary.project_id == project_id)
+    rows, cursor = paginate(session, query, order=[col(Beneficiary.household_id)], page=page)
+    return Page(items=[BeneficiaryPublic(**b.model_dump()) for b in rows], next_cursor=cursor)
+
+
+# Disbursements (资金发放)
+
+
+def _payment_public(
+    session: ReadSessionDep | SessionDep, payment: Payment, principal: Principal, reveal: bool
+) -> PaymentPublic:
+    number = payment.account_number if reveal else mask_account(payment.account_number)
+    if reveal:
+        audit.record(session, actor=principal.subject, action="payment.reveal", resource=f"payment/{payment.id}")
+    return PaymentPublic(**(payment.model_dump() | {"account_number": number}))
+
+
+def _check_reveal(principal: Principal, reveal: bool) -> None:
+    if reveal and not principal.has(*REVEALERS):
+        raise Forbidden("whole account numbers are for county_office, bank_officer and system", field="reveal")
+
+
+@router.post("/disbursements", status_code=201, response_model=BatchPublic, tags=["disbursements"])
+def create_batch(
+    body: BatchCreate, session: SessionDep, principal: Treasurer, idempotency: IdempotencyDep
+) -> BatchPublic:
+    """A draft batch (发放批次) for an approved project."""
+    project = projects.get_project(session, body.project_id, principal)
+    return idempotency.run(
+        session, lambda: disbursements.batch_public(session, disbursements.create_batch(session, project, principal))
+    )
+
+
+@router.get("/disbursements", response_model=Page[BatchPublic], tags=["disbursements"])
+def list_batches(
+    session: ReadSessionDep,
+    principal: Reader,
+    page: PageDep,
+    region: RegionParam = None,
+    project_id: Annotated[str | None, Query(max_length=36)] = None,
+) -> Page[BatchPublic]:
+    query = select(Batch).where(in_scope(Batch.region_code, principal, region))
+    if project_id:
+        query = query.where(Batch.project_id == project_id)
+    rows, cursor = paginate(session, query, order=[col(Batch.id)], page=page)
+    return Page(items=[disbursements.batch_public(session, b) for b in rows], next_cursor=cursor)
+
+
+@router.get("/disbursements/{batch_id}", response_model=BatchPublic, tags=["disbursements"])
+def get_batch(batch_id: str, session: ReadSessionDep, principal: Reader) -> BatchPublic:
+    return disbursements.batch_public(session, disbursements.get_batch(session, batch_id, principal))
+
+
+@router.post(
+    "/disbursements/{batch_id}/payments", status_code=201, response_model=PaymentPublic, tags=["disbursements"]
+)
+def add_payment(
+    batch_id: str, body: PaymentCreate, session: SessionDep, principal: Treasurer, idempotency: IdempotencyDep
+) -> PaymentPublic:
+    """A payment to a household's card or an entity; refused over a cap, twice in a period, or to an ineligible
+    or deceased payee."""
+    batch = disbursements.get_batch(session, batch_id, principal)
+    return idempotency.run(
+        session,
+        lambda: _payment_public(session, disbursements.add_payment(session, batch, body, principal), principal, False),
+    )
+
+
+@router.get("/disbursements/{batch_id}/payments", response_model=Page[PaymentPublic], tags=["disbursements"])
+def list_payments(
+    batch_id: str, session: SessionDep, principal: Reader, page: PageDep, reveal: Reveal = False
+) -> Page[PaymentPublic]:
+    """A batch's payments; account numbers masked unless ``reveal``."""
+    _check_reveal(principal, reveal)
+    disbursements.get_batch(session, batch_id, principal)
+    rows, cursor = paginate(
+        session, select(Payment).where(Payment.batch_id == batch_id), order=[col(Payment.id)], page=page
+    )
+    return Page(items=[_payment_public(session, p, principal, reveal) for p in rows], next_cursor=cursor)
+
+
+@router.post("/disbursements/{batch_id}/send", response_model=BatchPublic, tags=["disbursements"])
+def send_batch(batch_id: str, session: SessionDep, principal: Treasurer) -> BatchPublic:
+    """Send the batch to the bank: each payment moves project line → clearing (在途)."""
+    batch = disbursements.get_batch(session, batch_id, principal)
+    return disbursements.batch_public(session, disbursements.send(session, batch, principal))
+
+
+@router.get("/payments/{payment_id}", response_model=PaymentPublic, tags=["disbursements"])
+def get_payment(payment_id: str, session: SessionDep, principal: Reader, reveal: Reveal = False) -> PaymentPublic:
+    _check_reveal(principal, reveal)
+    return _payment_public(session, disbursements.get_payment(session, payment_id, principal), principal, reveal)
+
+
+@router.post("/payments/{payment_id}/reissue", status_code=201, response_model=PaymentPublic, tags=["disbursements"])
+def reissue_payment(payment_id: str, body: ReissueCreate, session: SessionDep, principal: Treasurer) -> PaymentPublic:
+    """Reissue a failed payment (重新发放) as a new pending payment in a draft batch."""
+    payment = disbursements.get_payment(session, payment_id, principal)
+    return _payment_public(session, disbursements.reissue(session, payment, body, principal), principal, False)
+
+
+# Rules (政策规则)
+
+
+@router.put("/rule-sets/{region_prefix}/{year}", response_model=RuleSetPublic, tags=["rules"])
+def put_rule_set(
+    region_prefix: RegionPath, year: YearPath, body: RuleSetPut, session: SessionDep, principal: Treasurer
+) -> RuleSetPublic:
+    """The share rules, caps and thresholds of a jurisdiction and year (data, not code)."""
+    row = rules.put_rules(session, region_prefix=region_prefix, year=year, body=body, principal=principal)
+    return RuleSetPublic(**row.model_dump(exclude={"body"}), body=body)
+
+
+@router.get("/rule-sets/{region_code}/{year}", response_model=RuleSetPublic, tags=["rules"])
+def get_rule_set(region_code: RegionPath, year: YearPath, session: ReadSessionDep, principal: Reader) -> RuleSetPublic:
+    """The rules in force for a region and year (the narrowest jurisdiction's, else the defaults)."""
+    body = rules.rules_for(session, region_code=region_code, year=year)
+    return RuleSetPublic(
+        region_prefix=region_code, year=year, body=body, updated_by="", updated_at=session_clock(session).now()
+    )
+
+
+# Risk pools and the loans saga (风险补偿金, 贴息)
+
+
+def _pool_public(session: ReadSessionDep | SessionDep, pool: RiskPool) -> PoolPublic:
+    return PoolPublic(**pool.model_dump(), balance=accounts.balance(session, pool.account_id))
+
+
+@router.post("/pools", status_code=201, response_model=PoolPublic, tags=["loans"])
+def create_pool(body: PoolCreate, session: SessionDep, principal: Treasurer) -> PoolPublic:
+    """The risk-compensation pool for a loans pool id."""
+    return _pool_public(session, saga.create_pool(session, body, principal))
+
+
+@router.get("/pools", response_model=Page[PoolPublic], tags=["loans"])
+def list_pools(session: ReadSessionDep, principal: Reader, page: PageDep) -> Page[PoolPublic]:
+    query = select(RiskPool).where(in_scope(RiskPool.region_code, principal))
+    rows, cursor = paginate(session, query, order=[col(RiskPool.id)], page=page)
+    return Page(items=[_pool_public(session, p) for p in rows], next_cursor=cursor)
+
+
+@router.post("/pools/{pool_id}/contributions", status_code=201, response_model=PoolPublic, tags=["loans"])
+def contribute(pool_id: str, body: ContributionCreate, session: SessionDep, principal: Treasurer) -> PoolPublic:
+    pool = saga.get_pool(session, pool_id, principal)
+    saga.contribute(session, pool, body, principal)
+    return _pool_public(session, pool)
+
+
+@router.post("/pools/{pool_id}/recoveries", status_code=201, response_model=PoolPublic, tags=["loans"])
+def recover(pool_id: str, body: RecoveryCreate, session: SessionDep, principal: Banker) -> PoolPublic:
+    """A recovery on a compensated loan flows back into the pool."""
+    pool = saga.get_pool(session, pool_id, principal)
+    saga.recover(session, pool, body, principal)
+    return _pool_public(session, pool)
+
+
+@router.get("/loan-requests", response_model=Page[SagaRequestPublic], tags=["loans"])
+def list_requests(
+    session: ReadSessionDep,
+    principal: LoanReader,
+    page: PageDep,
+    loan_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> Page[SagaRequestPublic]:
+    """Subsidy and compensation requests from loans and how each was answered (paid, or short and why)."""
+    query = select(SagaRequest).where(in_scope(SagaRequest.region_code, principal))
+    if loan_id:
+        query = query.where(SagaRequest.loan_id == loan_id)
+    rows, cursor = paginate(session, query, order=[col(SagaRequest.id)], page=page)
+    return Page(items=[SagaRequestPublic(**r.model_dump()) for r in rows], next_cursor=cursor)
+
+
+# Findings (疑点)
+
+
+@router.get("/anomalies", response_model=Page[FindingPublic], tags=["anomalies"])
+def list_findings(
+    session: ReadSessionDep,
+    principal: Inspector,
+    page: PageDep,
+    region: RegionParam = None,
+    status: Annotated[str | None, Query(pattern="^(open|explained|confirmed)$")] = None,
+    kind: Annotated[str | None, Query(max_length=30)] = None,
+) -> Page[FindingPublic]:
+    query = select(Finding).where(in_scope(Finding.region_code, principal, region))
+    if status:
+        query = query.where(Finding.status == status)
+    if kind:
+        query = query.where(Finding.kind == kind)
+    rows, cursor = paginate(session, query, order=[col(Finding.id)], page=page)
+    return Page(items=[FindingPublic(**f.model_dump()) for f in rows], next_cursor=cursor)
+
+
+@router.get("/anomalies/{finding_id}", response_model=FindingPublic, tags=["anomalies"])
+def get_finding(finding_id: str, session: ReadSessionDep, principal: Inspector) -> FindingPublic:
+    return FindingPublic(**findings.get_finding(session, finding_id, principal).model_dump())
+
+
+@router.post("/anomalies/{finding_id}/decision", response_model=FindingPublic, tags=["anomalies"])
+def decide_finding(finding_id: str, body: FindingDecision, session: SessionDep, principal: Inspector) -> FindingPublic:
+    """Close a finding: explained (情况属实已说明) or confirmed (问题属实), with the reason."""
+    finding = findings.get_finding(session, finding_id, principal)
+    return FindingPublic(**findings.decide(session, finding, body, principal).model_dump())

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from services.funds.api import router
 from services.funds.events import SUBSCRIPTIONS
+from services.funds.findings import ANOMALY_JOB
 from services.funds.models import FundsTable
 from shared.service import ServiceSpec, app_factory
 
@@ -16,5 +17,6 @@ SPEC = ServiceSpec(
     routers=[router],
     migrations=Path(__file__).parent / "migrations",
     subscriptions=SUBSCRIPTIONS,
+    periodic=(ANOMALY_JOB,),
 )
 create_app = app_factory(SPEC)

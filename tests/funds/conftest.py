@@ -1,0 +1,68 @@
+"""Funds fixtures: the app in-process on the test's backend and real NATS, a frozen clock, tokens, API helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from services.funds.main import create_app
+from shared.clock import FrozenClock
+from shared.settings import StackSettings
+
+TODAY = datetime(2025, 6, 16, 10, 0)
+COUNTY = "522323"
+VILLAGE = "522323109001"
+OTHER_TOWNSHIP_VILLAGE = "522323101001"
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(TODAY)
+
+
+@pytest.fixture
+def funds_url(database_url: Callable[[str], str], monkeypatch: pytest.MonkeyPatch) -> str:
+    url = database_url("funds")
+    monkeypatch.setenv("FUPIN_FUNDS_DATABASE_URL", url)
+    return url
+
+
+@pytest.fixture
+def api(funds_url: str, stack: StackSettings, clock: FrozenClock) -> Iterator[TestClient]:
+    """The funds app with its real database and NATS, migrated at start."""
+    with TestClient(create_app(stack=stack, clock=clock)) as client:
+        yield client
+
+
+@pytest.fixture
+def sql(funds_url: str) -> Iterator[Callable[..., Any]]:
+    """Run one SQL statement against the funds database; returns the scalar (rowcount for writes)."""
+    engine = create_engine(funds_url)
+
+    def run(statement: str, **params: Any) -> Any:
+        with engine.begin() as conn:
+            result = conn.execute(text(statement), params)
+            return result.scalar() if result.returns_rows else result.rowcount
+
+    yield run
+    engine.dispose()
+
+
+@pytest.fixture
+def county(token: Callable[..., dict[str, str]]) -> dict[str, str]:
+    return token("county_office", region=COUNTY, subject="county-finance")
+
+
+@pytest.fixture
+def auditor(token: Callable[..., dict[str, str]]) -> dict[str, str]:
+    return token("auditor", region=COUNTY, subject="auditor-li")
+
+
+@pytest.fixture
+def bank(token: Callable[..., dict[str, str]]) -> dict[str, str]:
+    return token("bank_officer", region=COUNTY, subject="bank-rcc")
