@@ -1,23 +1,20 @@
-"""Identification routes."""
+"""Identification's read copy of registered households (what a case is opened against)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends
-
-from services.identification import service
+from services.identification.deps import Reader
+from services.identification.models import HouseholdFile
 from services.identification.schemas import HouseholdFilePublic
-from shared.auth import Principal, Role, require
 from shared.deps import ReadSessionDep
+from shared.scope import get_in_scope
 
 router = APIRouter(tags=["households"])
-Reader = Annotated[Principal, Depends(require(*Role))]
 
 
 @router.get("/households/{household_id}", response_model=HouseholdFilePublic)
 def get_household_file(household_id: str, session: ReadSessionDep, principal: Reader) -> HouseholdFilePublic:
     """What identification knows of a registered household."""
-    return HouseholdFilePublic.model_validate(
-        service.get_household_file(session, household_id, principal), from_attributes=True
-    )
+    found = get_in_scope(session, HouseholdFile, household_id, principal, what="household")
+    return HouseholdFilePublic.model_validate(found, from_attributes=True)

@@ -1,13 +1,13 @@
-"""What identification consumes and publishes."""
+"""What identification consumes (the registry's households and deaths); what it publishes is in cases/events.py."""
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from services.identification.models import HouseholdFile
+from services.identification.models import Case, CaseNote, HouseholdFile
+from shared.clock import session_clock
 from shared.events.consumer import Subscription
 from shared.events.envelope import Envelope
-from shared.events.outbox import session_clock
 
 
 def on_household_registered(session: Session, event: Envelope) -> None:
@@ -26,6 +26,25 @@ def on_household_registered(session: Session, event: Envelope) -> None:
     session.add(row)
 
 
+def on_member_deceased(session: Session, event: Envelope) -> None:
+    """A death in a household with an open case: a note on the case asking for re-verification."""
+    data = event.data
+    open_cases = session.exec(
+        select(Case).where(Case.household_id == data["household_id"], Case.status.in_(("open", "held")))
+    ).all()
+    for case in open_cases:
+        text = f"家庭成员 {data['member_id']} 于 {data['effective_date']} 去世，请重新核实 (member died: re-verify)"
+        session.add(
+            CaseNote(
+                case_id=case.id,
+                kind="member_deceased",
+                text=text,
+                source_event_id=event.id,
+                at=session_clock(session).now(),
+            )
+        )
+
+
 SUBSCRIPTIONS = (
     Subscription(
         name="identification-households",
@@ -34,4 +53,5 @@ SUBSCRIPTIONS = (
             "household.updated": on_household_registered,
         },
     ),
+    Subscription(name="identification-deaths", handlers={"member.deceased": on_member_deceased}),
 )
