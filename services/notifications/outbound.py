@@ -110,7 +110,11 @@ def queue(
         raise LookupError(f"no template {template_code}")
     values = {name: str(params[name]) for name in template.parameters}
     text = render(body=template.body, parameters=template.parameters, values=values)
-    body = relayed(text.text, household=recipient.name or "帮扶户") if recipient.via else text.text
+    body = (
+        relayed(text.text, household=f"{recipient.name}户" if recipient.name else "帮扶户")
+        if recipient.via
+        else text.text
+    )
     now = session_clock(session).now()
     urgent = kind in settings.urgent_kinds
     status, error = "queued", None

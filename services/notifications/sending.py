@@ -21,7 +21,7 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy import or_, text
 from sqlmodel import Session, col, func, select
 
-from services.notifications.domain.breaker import STATE_VALUES, Breaker
+from services.notifications.domain.breaker import STATE_VALUES, Breaker, BreakerState
 from services.notifications.domain.limits import longest, next_allowed
 from services.notifications.domain.quiet import release_time
 from services.notifications.domain.retry import Verdict
@@ -99,11 +99,24 @@ class Sender:
             return 0
         limit = self.settings.sender_batch if admitted < 0 else admitted
         claimed = await asyncio.to_thread(self.claim, limit)
-        for item in claimed:
+        for done, item in enumerate(claimed):
+            if self.breaker.state is BreakerState.open:
+                await asyncio.to_thread(self.release, claimed[done:])
+                return done
             result = await self.provider.send(item.sms)
             await asyncio.to_thread(self.record, item, result)
             self._judge(result)
         return len(claimed)
+
+    def release(self, items: list[Claimed]) -> None:
+        """Give back claimed rows unsent (the breaker opened mid-batch): they keep their attempts."""
+        with self.db.transaction() as session:
+            for item in items:
+                row = session.get(Message, item.sms.message_id)
+                if row is not None and row.lease_owner == self.worker and row.status == "sending":
+                    row.status, row.lease_owner, row.lease_until = "queued", None, None
+                    row.attempts -= 1
+                    session.add(row)
 
     def _judge(self, result: SendResult) -> None:
         if self.metrics:
