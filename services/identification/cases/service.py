@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import func
+from sqlalchemy import select as table_select
 from sqlmodel import Session, select
 
 from services.identification.cases import events
@@ -67,7 +68,7 @@ def publish_template(session: Session, body: TemplateBody, principal: Principal)
 
 def list_templates(session: Session, code: str | None, page: PageParams) -> tuple[list[Template], str | None]:
     t = WORKFLOW.template
-    query = select(t)
+    query = table_select(t)
     if code:
         query = query.where(t.c.code == code)
     rows, cursor = paginate(session, query, order=[t.c.id], page=page)
