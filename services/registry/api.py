@@ -10,9 +10,6 @@ from starlette.concurrency import run_in_threadpool
 
 from services.registry import changes, helpers, incomes, members, service, teams
 from services.registry.disclosure import (
-    Disclosure,
-    DisclosureDep,
-    Reader,
     helper_public,
     household_public,
     member_version_public,
@@ -55,6 +52,7 @@ from services.registry.schemas import (
 from shared.auth import Principal, Role, require
 from shared.db import Database
 from shared.deps import ClockDep, ReadSessionDep, SessionDep
+from shared.disclosure import Disclosure, DisclosureDep, Reader
 from shared.idempotency import IdempotencyDep
 from shared.pagination import MAX_LIMIT, Page
 

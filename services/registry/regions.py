@@ -10,8 +10,8 @@ from sqlmodel import Session, col, select
 
 from services.registry.domain.regions import Level, RegionCode, parse_region_code
 from services.registry.models import Region, VillagerGroup
-from services.registry.tabular import open_table
 from shared.errors import NotFound, ValidationFailed
+from shared.files.tabular import open_table
 
 DEMO_COUNTY = Path(__file__).parent / "data" / "regions_522323.csv"
 CODE_HEADERS = ("code", "代码", "区划代码", "统计用区划代码")

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from pydantic import BaseModel, Field
 
 from services.registry import regions
-from services.registry.disclosure import Reader
 from services.registry.schemas import RegionDetail, RegionLoadResult, RegionPublic, VillagerGroupPublic
-from services.registry.uploads import spool
 from shared.auth import Principal, Role, require
 from shared.deps import ReadSessionDep, SessionDep
+from shared.disclosure import Reader
+from shared.files.uploads import spool
 
 router = APIRouter(tags=["regions"])
 Loader = Annotated[Principal, Depends(require(Role.county_office, Role.system))]

@@ -8,7 +8,6 @@ import json
 import threading
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -440,7 +439,6 @@ class TestAbandonedJobs:
         self, api, county, registry_url, stack, clock, tmp_path
     ):
         db = Database(registry_url, service="registry", clock=clock)
-        folder = Path(stack.data_dir) / "registry" / "imports"
         try:
             with db.transaction() as session:
                 jobs = [
@@ -453,7 +451,7 @@ class TestAbandonedJobs:
                 session.flush()
                 dead, alive = (job.id for job in jobs)
             # The live job's runner holds its lease; the service starts again.
-            with hold(db, alive, folder), TestClient(create_app(stack=stack, clock=clock)) as restarted:
+            with hold(db, alive), TestClient(create_app(stack=stack, clock=clock)) as restarted:
                 died = restarted.get(f"/api/v1/imports/{dead}", headers=county).json()
                 assert died["status"] == "failed"
                 assert "interrupted" in died["message"] and died["finished_at"]

@@ -17,9 +17,9 @@ import pytest
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 
-from services.registry import tabular
 from services.registry.imports.template import FLAGS
-from services.registry.tabular import UnreadableFile, open_table
+from shared.files import tabular
+from shared.files.tabular import UnreadableFile, open_table
 from tests.registry.files import HEADERS, XLSX, household_rows
 from tests.registry.files import run_import as post_import
 

@@ -4,26 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, BackgroundTasks, Query
 from fastapi.responses import FileResponse, Response
 
 from services.registry import regions, service
-from services.registry.disclosure import DisclosureDep, Reader, household_public
+from services.registry.disclosure import household_public
 from services.registry.domain.regions import Level, prefix_of
 from services.registry.exports.card import card_pdf, card_xlsx
 from services.registry.exports.registers import roll, village_register
 from shared.auth import Principal
 from shared.deps import ReadSessionDep
+from shared.disclosure import DisclosureDep, Reader
 from shared.errors import Forbidden, ValidationFailed
+from shared.files.mime import PDF, XLSX, attachment
 
 router = APIRouter(tags=["exports"])
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def attachment(filename: str) -> dict[str, str]:
-    return {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"}
 
 
 def _card(household_id: str, session, principal: Principal, show) -> tuple:  # type: ignore[no-untyped-def]
@@ -39,9 +35,7 @@ def _card(household_id: str, session, principal: Principal, show) -> tuple:  # t
 def household_card_pdf(household_id: str, session: ReadSessionDep, principal: Reader, show: DisclosureDep) -> Response:
     """一户一卡 as PDF; IDs and phones masked unless ``reveal=true`` (audited)."""
     card, place = _card(household_id, session, principal, show)
-    return Response(
-        card_pdf(card, place), media_type="application/pdf", headers=attachment(f"一户一卡-{card.hukou_number}.pdf")
-    )
+    return Response(card_pdf(card, place), media_type=PDF, headers=attachment(f"一户一卡-{card.hukou_number}.pdf"))
 
 
 @router.get("/households/{household_id}/card.xlsx", response_class=Response)

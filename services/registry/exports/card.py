@@ -1,23 +1,16 @@
-"""一户一卡: one household's card as PDF (CJK font built into reportlab) and as XLSX."""
+"""一户一卡: one household's card as PDF and as XLSX."""
 
 from __future__ import annotations
 
 import io
 
 import xlsxwriter
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from services.registry.domain.codes import CAUSE_LABELS, RELATION_LABELS, STATUS_LABELS, Cause, Relation, Status
 from services.registry.schemas import HouseholdPublic
+from shared.files import pdf
+from shared.files.xlsx import write_row
 
-FONT = "STSong-Light"
-pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 MEMBER_HEADERS = ["姓名", "与户主关系", "性别", "出生日期", "身份证号", "联系电话", "劳动能力", "健康状况", "在册"]
 SEX = {"male": "男", "female": "女"}
 
@@ -55,26 +48,11 @@ def member_rows(card: HouseholdPublic) -> list[list[str]]:
 
 
 def card_pdf(card: HouseholdPublic, place: str) -> bytes:
-    out = io.BytesIO()
-    doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=12 * mm, rightMargin=12 * mm, title="扶贫户一户一卡")
-    title = ParagraphStyle("title", fontName=FONT, fontSize=16, leading=22, alignment=1)
-    body = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=12)
-    facts = Table(
-        [[Paragraph(k, body), Paragraph(v, body)] for k, v in summary_lines(card, place)], colWidths=[30 * mm, 150 * mm]
+    return pdf.document(
+        "建档立卡贫困户 一户一卡",
+        [pdf.Facts(summary_lines(card, place)), pdf.Grid(MEMBER_HEADERS, member_rows(card))],
+        subject=f"household {card.hukou_number}",
     )
-    people = Table([MEMBER_HEADERS, *member_rows(card)], repeatRows=1)
-    grid = TableStyle(
-        [
-            ("FONTNAME", (0, 0), (-1, -1), FONT),
-            ("FONTSIZE", (0, 0), (-1, -1), 8),
-            ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
-        ]
-    )
-    facts.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey)]))
-    people.setStyle(grid)
-    doc.build([Paragraph("建档立卡贫困户 一户一卡", title), Spacer(1, 6 * mm), facts, Spacer(1, 6 * mm), people])
-    return out.getvalue()
 
 
 def card_xlsx(card: HouseholdPublic, place: str) -> bytes:
@@ -88,13 +66,9 @@ def card_xlsx(card: HouseholdPublic, place: str) -> bytes:
         sheet.write_string(row, 0, key, bold)
         sheet.write_string(row, 1, value)
         row += 1
-    row += 1
-    for i, header in enumerate(MEMBER_HEADERS):
-        sheet.write_string(row, i, header, bold)
-    for cells in member_rows(card):
-        row += 1
-        for i, value in enumerate(cells):
-            sheet.write_string(row, i, value)
+    write_row(sheet, row + 1, MEMBER_HEADERS, bold)
+    for offset, cells in enumerate(member_rows(card), start=row + 2):
+        write_row(sheet, offset, cells)
     sheet.set_column(0, 0, 14)
     sheet.set_column(4, 4, 22)
     book.close()

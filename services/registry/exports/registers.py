@@ -9,9 +9,9 @@ from pathlib import Path
 import xlsxwriter
 from sqlmodel import Session, col, select
 
-from services.registry.disclosure import Disclosure
 from services.registry.domain.codes import CAUSE_LABELS, RELATION_LABELS, STATUS_LABELS, Cause, Relation, Status
 from services.registry.models import Household, Member, Region
+from shared.disclosure import Disclosure
 
 PAGE = 1000
 REGISTER_HEADERS = [

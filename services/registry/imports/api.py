@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, File, Query, Request, UploadFile
@@ -14,21 +13,17 @@ from fastapi.responses import Response
 
 from services.registry.imports import service
 from services.registry.imports.job import run_import
-from services.registry.imports.leases import fail_abandoned
+from services.registry.imports.leases import fail_abandoned_imports
 from services.registry.imports.template_file import template_csv, template_xlsx
 from services.registry.schemas import ImportJobPublic, ImportRowErrorPublic
-from services.registry.uploads import spool
 from shared.auth import Principal, Role, require
 from shared.deps import ReadSessionDep, SessionDep
+from shared.files.mime import XLSX
+from shared.files.uploads import spool
 from shared.pagination import MAX_LIMIT, Page
 
 log = logging.getLogger(__name__)
 FOLDER = "imports"
-
-
-def spool_folder(app: FastAPI) -> Path:
-    """Where uploads wait for their job (and where the SQLite runners keep their lock files)."""
-    return Path(app.state.stack.data_dir) / "registry" / FOLDER
 
 
 @asynccontextmanager
@@ -38,7 +33,7 @@ async def recover_abandoned_jobs(app: FastAPI) -> AsyncIterator[None]:
     def recover() -> None:
         try:
             with app.state.db.transaction() as session:
-                fail_abandoned(session, spool_folder(app))
+                fail_abandoned_imports(session)
         except Exception:  # never keep the service from starting; the next import tries again
             log.exception("could not check for abandoned import jobs")
 
@@ -49,7 +44,6 @@ async def recover_abandoned_jobs(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(tags=["imports"], lifespan=recover_abandoned_jobs)
 Importer = Annotated[Principal, Depends(require(Role.village_cadre, Role.county_office, Role.system))]
 Reader = Annotated[Principal, Depends(require(*Role))]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.post("/imports", status_code=202, response_model=ImportJobPublic)

@@ -136,7 +136,7 @@ class Tally:
 def run_import(db: Database, job_id: str, path: Path) -> None:
     """Run one import job to its end, holding its lease; the spooled file is removed afterwards."""
     try:
-        with hold(db, job_id, path.parent):
+        with hold(db, job_id):
             _run(db, job_id, path)
     finally:
         path.unlink(missing_ok=True)

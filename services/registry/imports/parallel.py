@@ -30,7 +30,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from services.registry.imports.reading import Households, Reading, chunk
-from services.registry.tabular import open_table
+from shared.files.tabular import open_table
 from shared.metrics import peak_rss_mb, rss_mb
 
 log = logging.getLogger(__name__)

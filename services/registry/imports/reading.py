@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from services.registry.imports.template import HUKOU_NUMBER, ROW, ParsedRow, RowReader
-from services.registry.tabular import open_table
+from shared.files.tabular import open_table
 
 log = logging.getLogger(__name__)
 CHUNK_ROWS = 20_000

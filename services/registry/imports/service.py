@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from services.registry.imports.leases import fail_abandoned
+from services.registry.imports.leases import fail_abandoned_imports
 from services.registry.models import ImportJob, ImportRowError
 from shared.auth import Principal
 from shared.clock import session_clock
@@ -19,7 +19,7 @@ def create_job(session: Session, path: Path, filename: str, principal: Principal
 
     Jobs whose runner died are marked failed first (``leases``), so none stays "running" forever.
     """
-    fail_abandoned(session, path.parent)
+    fail_abandoned_imports(session)
     job = ImportJob(
         filename=filename[:200],
         created_by=principal.subject,
