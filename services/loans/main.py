@@ -7,6 +7,7 @@ from pathlib import Path
 from services.loans.api import router
 from services.loans.events import SUBSCRIPTIONS
 from services.loans.models import LoansTable
+from services.loans.nightly import NIGHTLY
 from shared.service import ServiceSpec, app_factory
 
 SPEC = ServiceSpec(
@@ -16,5 +17,6 @@ SPEC = ServiceSpec(
     routers=[router],
     migrations=Path(__file__).parent / "migrations",
     subscriptions=SUBSCRIPTIONS,
+    periodic=(NIGHTLY,),
 )
 create_app = app_factory(SPEC)

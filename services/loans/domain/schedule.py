@@ -404,3 +404,14 @@ def _row(
 
 def _refusal(code: str, field: str, message: str) -> Refusal:
     return Refusal(code=code, field=field, message=message)
+
+
+def term_months(terms: LoanTerms) -> int:
+    """The term in months (days and weeks counted up to whole 30-day months), for product limits."""
+    count = terms.number_of_repayments * terms.repayment_every
+    if terms.repayment_frequency_type is RepaymentFrequencyType.months:
+        return count
+    if terms.repayment_frequency_type is RepaymentFrequencyType.years:
+        return 12 * count
+    days = count * (7 if terms.repayment_frequency_type is RepaymentFrequencyType.weeks else 1)
+    return -(-days // 30)
