@@ -36,7 +36,7 @@ class Gateway:
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+            def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status, body = gateway.answer(self.command, self.path, dict(self.headers), raw)
                 data = json.dumps(body, ensure_ascii=False).encode()
