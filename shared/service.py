@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -48,7 +47,6 @@ class ServiceSpec:
     migrations: Path
     subscriptions: Sequence[Subscription] = field(default_factory=tuple)
     periodic: Sequence[PeriodicJob] = field(default_factory=tuple)
-    commands: Any = None  # a typer.Typer whose commands become ``fupin <name> …``
 
 
 class Runtime:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from shared.cli import db, events, registry, stack, token
+from shared.cli import db, events, jobs, stack, token
+from shared.cli.services import SERVICES, service_cli
 
 app = typer.Typer(help="Fupin (扶贫): targeted poverty alleviation for a county office.", no_args_is_help=True)
 app.command("up")(stack.up)
@@ -12,7 +13,11 @@ app.command("test", context_settings={"allow_extra_args": True, "ignore_unknown_
 app.command("token")(token.token)
 app.add_typer(events.app, name="events")
 app.add_typer(db.app, name="db")
-registry.install(app)
+app.add_typer(jobs.app, name="jobs")
+for _name in SERVICES:
+    _module = service_cli(_name)
+    if _module is not None and hasattr(_module, "install"):
+        _module.install(app)
 
 
 def main() -> None:

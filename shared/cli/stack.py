@@ -10,13 +10,12 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import httpx
 import typer
 
-from shared.cli import registry
-from shared.cli.services import SERVICES
+from shared.cli.services import SERVICES, service_cli
 from shared.natsserver import NatsServer
 from shared.settings import StackSettings
 
@@ -94,33 +93,12 @@ def up(
         typer.echo("stopped.")
 
 
-class _Stopped(Exception):
-    """Ctrl-C came while the demo data was importing."""
-
-
 def _import_demo(settings: StackSettings, data_dir: Path, households: int, stopping: Callable[[], bool]) -> None:
-    """Write the demo households (演示数据) into the data folder and import them through the registry's API, as
-    ``fupin import households`` does. The same seed makes the same file, so importing it again finds every row
-    already there. A failure is reported; the stack keeps running."""
-    from services.registry import demo  # the registry's code, only when asked for
-
-    path = data_dir / "demo-households.csv"
-
-    def interrupt(_job: dict[str, Any]) -> None:
-        if stopping():
-            raise _Stopped
-
-    try:
-        demo.generate(path, households)
-        with registry.registry_client(settings=settings) as client:
-            job = registry.import_file(client, path, interrupt)
-    except _Stopped:
-        return
-    except (registry.RegistryRefused, httpx.HTTPError, OSError) as exc:
-        typer.echo(f"demo data not imported: {exc}", err=True)
-        return
-    errors = f" (see GET /api/v1/imports/{job['id']}/errors)" if job["error_count"] else ""
-    typer.echo(f"demo data ({households} households, {path.name}): {registry.summary(job)}{errors}")
+    """Each service's demo data, in the services' order, from the ``demo`` of its ``cli.py``."""
+    for name in SERVICES:
+        module = service_cli(name)
+        if module is not None and hasattr(module, "demo") and not stopping():
+            module.demo(settings, data_dir, households, stopping)
 
 
 def _wait_ready(settings: StackSettings, children, timeout: float, stopping) -> None:  # type: ignore[no-untyped-def]

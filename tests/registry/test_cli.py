@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from shared.cli import registry as cli
+from services.registry import cli
 from shared.natsserver import NatsServer
 from tests.registry.files import household_rows, write_csv
 from tests.support.procs import ServiceProcess

@@ -1,4 +1,6 @@
-"""``fupin import households FILE`` and ``fupin regions load FILE``: the registry's bulk paths over its API."""
+"""The registry's commands: ``fupin import households FILE`` and ``fupin regions load FILE`` (the bulk paths
+over its API), and the demo data ``fupin up --demo`` imports. Every service may have a ``cli.py`` like this one,
+with ``install(app)`` adding its commands and, optionally, ``demo(...)``; the ``fupin`` command finds them."""
 
 from __future__ import annotations
 
@@ -14,12 +16,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from shared.auth import issue_token
+from shared.files.mime import XLSX
 from shared.settings import StackSettings, stack_settings
 
 import_app = typer.Typer(help="Bulk imports into the registry.", no_args_is_help=True)
 regions_app = typer.Typer(help="The region tree (区划).", no_args_is_help=True)
 console = Console()
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 UrlOption = Annotated[
     str | None, typer.Option("--url", envvar="FUPIN_REGISTRY_URL", help="registry base URL (default: local stack)")
@@ -137,3 +139,32 @@ def load_regions(
     with registry_client(url, token) as client, _exit_when_refused():
         result = _upload(client, "/regions/import", file)
     console.print(f"regions created {result['created']}, renamed {result['updated']}")
+
+
+class _Stopped(Exception):
+    """Ctrl-C came while the demo data was importing."""
+
+
+def demo(settings: StackSettings, data_dir: Path, households: int, stopping: Callable[[], bool]) -> None:
+    """Write the demo households (演示数据) into the data folder and import them through the registry's API, as
+    ``fupin import households`` does. The same seed makes the same file, so importing it again finds every row
+    already there. A failure is reported; the stack keeps running."""
+    from services.registry import demo as households_demo  # the generator, only when asked for
+
+    path = data_dir / "demo-households.csv"
+
+    def interrupt(_job: dict[str, Any]) -> None:
+        if stopping():
+            raise _Stopped
+
+    try:
+        households_demo.generate(path, households)
+        with registry_client(settings=settings) as client:
+            job = import_file(client, path, interrupt)
+    except _Stopped:
+        return
+    except (RegistryRefused, httpx.HTTPError, OSError) as exc:
+        typer.echo(f"demo data not imported: {exc}", err=True)
+        return
+    errors = f" (see GET /api/v1/imports/{job['id']}/errors)" if job["error_count"] else ""
+    typer.echo(f"demo data ({households} households, {path.name}): {summary(job)}{errors}")
