@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -250,6 +250,7 @@ class Loans:
         """Run the nightly job for ``day`` through the jobs API (the clock is moved to that day first)."""
         if self.clock.today().isoformat() < day:
             self.clock.set(at(day))
+        self.clock.advance(timedelta(seconds=1))  # a re-run's period key is its start time: two must differ
         return self.ok(self.api.post("/api/v1/jobs/nightly/runs", json={"day": day}, headers=self.county), 201)
 
     def outbox(self, event_type: str) -> list[dict[str, Any]]:

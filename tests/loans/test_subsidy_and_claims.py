@@ -1,0 +1,122 @@
+"""Interest subsidy in both modes, and a default through compensation to settlement, with funds' answers
+published on the bus as the funds service publishes them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.loans.conftest import Loans, at, funds_answer, publish
+from tests.support.procs import wait_until
+
+pytestmark = pytest.mark.integration
+D = Decimal
+
+
+class TestSubsidy:
+    def test_direct_quarterly_only_on_time_interest_and_the_borrower_billed_nothing(
+        self, loans: Loans, api, county
+    ) -> None:
+        product = loans.product(loans.pool()["id"], subsidy_mode="direct_periodic", subsidy_coverage="full")
+        loan = loans.lend(product["id"], amount="12000", disbursed_on="2025-01-16")
+        first, second = loans.schedule(loan["id"])[:2]
+        assert first["borrower_interest_due"] == "0.00" and first["subsidy_due"] == first["interest_due"]
+        loans.repay(loan["id"], first["principal_due"], "2025-02-16")  # on time
+        loans.repay(loan["id"], second["principal_due"], "2025-03-25")  # after the 3 grace days: no subsidy
+        loans.nightly("2025-04-05")
+        claims = loans.outbox("loan.subsidy_due")
+        assert [(c["period_start"], c["period_end"], c["amount"]) for c in claims] == [
+            ("2025-01-01", "2025-03-31", first["interest_due"])
+        ]
+        loans.nightly("2025-04-06")
+        assert len(loans.outbox("loan.subsidy_due")) == 1
+
+        publish(loans.stack, funds_answer("subsidy.paid", claims[0] | {"paid_on": "2025-04-20"}, at("2025-04-20")))
+        wait_until(lambda: loans.sql("SELECT status FROM subsidy") == "paid", what="subsidy.paid to settle the claim")
+        summary = api.get(f"/api/v1/loans/{loan['id']}/subsidy", headers=county).json()
+        assert (summary["subsidy_claimed"], summary["subsidy_paid"], summary["borrower_advanced"]) == (
+            first["interest_due"],
+            first["interest_due"],
+            "0.00",
+        )
+
+    def test_collect_then_reimburse_the_borrower_pays_all_and_is_repaid_after_settlement(
+        self, loans: Loans, api, county
+    ) -> None:
+        product = loans.product(
+            loans.pool()["id"],
+            subsidy_mode="collect_then_reimburse",
+            subsidy_coverage="half",
+            conventions={"repayment_method": "bullet"},
+        )
+        loan = loans.lend(product["id"], amount="10000", n=1, disbursed_on="2024-06-16")
+        [only] = loans.schedule(loan["id"])
+        assert only["borrower_interest_due"] == only["interest_due"] == "36.25"  # 4.35 % / 12: one monthly period
+        loans.repay(loan["id"], "10036.25", "2024-07-16")
+        assert loans.loan(loan["id"])["status"] == "settled"
+        [claim] = loans.outbox("loan.subsidy_due")
+        assert (claim["amount"], claim["payee"], claim["mode"]) == ("18.13", "borrower", "collect_then_reimburse")
+        before = api.get(f"/api/v1/loans/{loan['id']}/subsidy", headers=county).json()
+        assert (before["subsidy_claimed"], before["subsidy_paid"], before["borrower_advanced"]) == (
+            "18.13",
+            "0.00",
+            "18.13",
+        )
+
+        publish(loans.stack, funds_answer("subsidy.paid", claim | {"paid_on": "2024-08-15"}, at("2024-08-15")))
+        wait_until(lambda: loans.sql("SELECT status FROM subsidy") == "paid", what="the reimbursement")
+        after = api.get(f"/api/v1/loans/{loan['id']}/subsidy", headers=county).json()
+        assert (after["subsidy_paid"], after["borrower_advanced"], after["advance_days"]) == ("18.13", "0.00", 30)
+
+
+class TestDefaultAndCompensation:
+    def test_default_claim_paid_by_funds_then_recovery_back_to_the_pool(
+        self, loans: Loans, api, officer, county
+    ) -> None:
+        pool = loans.pool(balance="1000000")
+        loan = loans.lend(loans.product(pool["id"])["id"], amount="30000", disbursed_on="2024-12-16")
+        early = api.post(f"/api/v1/loans/{loan['id']}/default", json={"reason": "失联"}, headers=officer)
+        assert early.status_code == 422 and early.json()["errors"][0]["code"] == "not_past_threshold"
+        loans.nightly("2025-06-16")
+        assert loans.loan(loan["id"])["bucket"] == "90+"
+        response = api.post(f"/api/v1/loans/{loan['id']}/default", json={"reason": "逾期超过90天"}, headers=officer)
+        assert response.status_code == 201, response.text
+        claim = response.json()
+        assert (claim["principal_loss"], claim["amount"]) == ("30000.00", "21000.00")  # 7:3
+        [requested] = loans.outbox("loan.compensation_requested")
+        assert (requested["claim_id"], requested["pool_id"], requested["amount"]) == (
+            claim["id"],
+            pool["id"],
+            "21000.00",
+        )
+        assert [e["loan_id"] for e in loans.outbox("loan.defaulted")] == [loan["id"]]
+
+        paid = {k: requested[k] for k in ("claim_id", "loan_id", "pool_id", "amount")}
+        publish(loans.stack, funds_answer("compensation.paid", paid, at("2025-06-20")))
+        wait_until(lambda: loans.loan(loan["id"])["status"] == "compensated", what="compensation.paid")
+        assert api.get(f"/api/v1/pools/{pool['id']}", headers=county).json()["balance"] == "979000.00"
+
+        recovery = api.post(
+            f"/api/v1/loans/{loan['id']}/recoveries", json={"amount": "1000", "paid_on": "2025-06-16"}, headers=officer
+        )
+        assert recovery.status_code == 201, recovery.text
+        assert api.get(f"/api/v1/pools/{pool['id']}", headers=county).json()["balance"] == "979700.00"
+        [settled] = api.get("/api/v1/claims", headers=county).json()["items"]
+        assert (settled["status"], settled["recovered"]) == ("paid", "700.00")
+
+    def test_a_claim_is_bounded_by_the_pool(self, loans: Loans, api, officer) -> None:
+        pool = loans.pool(balance="10000", multiple="10")
+        loan = loans.lend(loans.product(pool["id"])["id"], amount="30000", disbursed_on="2024-12-16")
+        loans.nightly("2025-06-16")
+        claim = api.post(f"/api/v1/loans/{loan['id']}/default", json={"reason": "逾期"}, headers=officer).json()
+        assert claim["amount"] == "10000.00"
+        assert loans.outbox("loan.compensation_requested")[0]["bounded_by_pool"] is True
+
+
+def test_portfolio_shows_households_against_entities(loans: Loans, api, county) -> None:
+    pool = loans.pool()
+    loans.lend(loans.product(pool["id"])["id"], amount="16000")
+    report = api.get("/api/v1/reports/portfolio", headers=county).json()
+    assert (report["loans"], report["household_amount_share"], report["entity_amount_share"]) == (1, "100.00", "0.00")
+    assert [b["bucket"] for b in report["buckets"]] == ["current", "1-30", "31-60", "61-90", "90+"]
