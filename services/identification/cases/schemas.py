@@ -26,7 +26,7 @@ class TemplatePublic(TemplateBody):
 
 class CaseCreate(BaseModel):
     kind: CaseKind
-    household_id: str = Field(min_length=1, max_length=36)
+    household_id: str = Field(pattern=r"^[0-9a-fA-F-]{1,36}$", description="the registry's household id")
     year: int | None = Field(default=None, ge=2000, le=2100, description="the case's year; this year when absent")
 
 
