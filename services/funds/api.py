@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, UploadFile
 from sqlmodel import col, select
 
-from services.funds import accounts, budgets, disbursements, findings, projects, rules, saga
+from services.funds import accounts, budgets, disbursements, findings, projects, reconcile, rules, saga
 from services.funds.domain.ledger import AccountKind, Posting, TransactionKind
 from services.funds.models import (
     Account,
     Arrival,
+    BankLayout,
     Batch,
     Beneficiary,
     Budget,
@@ -21,6 +22,7 @@ from services.funds.models import (
     LedgerTransaction,
     Payment,
     Project,
+    Reconciliation,
     RiskPool,
     SagaRequest,
 )
@@ -42,6 +44,8 @@ from services.funds.schemas import (
     EntryPublic,
     FindingDecision,
     FindingPublic,
+    LayoutCreate,
+    LayoutPublic,
     PaymentCreate,
     PaymentPublic,
     PoolCreate,
@@ -49,6 +53,8 @@ from services.funds.schemas import (
     ProjectCreate,
     ProjectLineCreate,
     ProjectPublic,
+    ReconciliationLinePublic,
+    ReconciliationPublic,
     RecoveryCreate,
     ReissueCreate,
     ReversalCreate,
@@ -67,10 +73,12 @@ from shared.auth import Principal, Role, require
 from shared.clock import session_clock
 from shared.deps import ReadSessionDep, SessionDep
 from shared.errors import Forbidden
+from shared.files.mime import CSV, attachment
+from shared.files.uploads import spool
 from shared.idempotency import IdempotencyDep
 from shared.masking import mask_account
 from shared.pagination import Page, PageDep, paginate
-from shared.scope import RegionParam, in_scope
+from shared.scope import RegionParam, get_in_scope, in_scope
 
 router = APIRouter()
 Reader = Annotated[
@@ -599,3 +607,63 @@ def decide_finding(finding_id: str, body: FindingDecision, session: SessionDep, 
     """Close a finding: explained (情况属实已说明) or confirmed (问题属实), with the reason."""
     finding = findings.get_finding(session, finding_id, principal)
     return FindingPublic(**findings.decide(session, finding, body, principal).model_dump())
+
+
+# Bank files and reconciliation (代发文件, 对账)
+
+
+@router.post("/bank-layouts", status_code=201, response_model=LayoutPublic, tags=["disbursements"])
+def create_layout(body: LayoutCreate, session: SessionDep, principal: Banker) -> LayoutPublic:
+    """A bank's file layout: the CSV header labels and which payment field goes under each."""
+    return LayoutPublic(**reconcile.create_layout(session, body).model_dump())
+
+
+@router.get("/bank-layouts", response_model=Page[LayoutPublic], tags=["disbursements"])
+def list_layouts(session: ReadSessionDep, principal: Banker, page: PageDep) -> Page[LayoutPublic]:
+    rows, cursor = paginate(session, select(BankLayout), order=[col(BankLayout.id)], page=page)
+    return Page(items=[LayoutPublic(**r.model_dump()) for r in rows], next_cursor=cursor)
+
+
+@router.get(
+    "/disbursements/{batch_id}/bank-file",
+    response_class=Response,
+    tags=["disbursements"],
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def bank_file(
+    batch_id: str, session: SessionDep, principal: Banker, layout_id: Annotated[str | None, Query(max_length=36)] = None
+) -> Response:
+    """The sent batch as the bank's CSV in the chosen layout (whole account numbers; audited)."""
+    batch = disbursements.get_batch(session, batch_id, principal)
+    body = reconcile.bank_file(session, batch, layout_id, principal)
+    return Response(body.encode("utf-8-sig"), media_type=CSV, headers=attachment(f"batch-{batch.id}.csv"))
+
+
+@router.post(
+    "/disbursements/{batch_id}/reconciliations",
+    status_code=201,
+    response_model=ReconciliationPublic,
+    tags=["disbursements"],
+)
+def upload_statement(
+    batch_id: str, request: Request, file: UploadFile, session: SessionDep, principal: Banker
+) -> ReconciliationPublic:
+    """Reconcile a bank statement (CSV/XLSX with reference, amount, status): paid, failed, unmatched lines."""
+    batch = disbursements.get_batch(session, batch_id, principal)
+    path = spool(request, file, folder="statements")
+    try:
+        recon = reconcile.reconcile(session, batch, path, file.filename or path.name, principal)
+    finally:
+        path.unlink(missing_ok=True)
+    return _reconciliation_public(session, recon)
+
+
+def _reconciliation_public(session: ReadSessionDep | SessionDep, recon: Reconciliation) -> ReconciliationPublic:
+    lines = [ReconciliationLinePublic(**line.model_dump()) for line in reconcile.lines_of(session, recon.id)]
+    return ReconciliationPublic(**recon.model_dump(), lines=lines)
+
+
+@router.get("/reconciliations/{reconciliation_id}", response_model=ReconciliationPublic, tags=["disbursements"])
+def get_reconciliation(reconciliation_id: str, session: ReadSessionDep, principal: Reader) -> ReconciliationPublic:
+    recon = get_in_scope(session, Reconciliation, reconciliation_id, principal, what="reconciliation")
+    return _reconciliation_public(session, recon)
