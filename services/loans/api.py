@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from sqlmodel import select
 
-from services.loans import claims, lending, products, repayments, reports, subsidies
+from services.loans import claims, documents, lending, products, repayments, reports, subsidies
 from services.loans.domain.schedule import Schedule, generate_schedule
 from services.loans.models import Claim, Extension, Installment, Loan, Pool, Product, Rating, Repayment, Subsidy
 from services.loans.schemas import (
@@ -41,6 +41,7 @@ from services.loans.schemas import (
 )
 from shared.auth import CurrentPrincipal, Principal, Role, require
 from shared.deps import ReadSessionDep, SessionDep
+from shared.files.mime import PDF, attachment
 from shared.idempotency import IdempotencyDep
 from shared.masking import mask_account, mask_phone, mask_resident_id
 from shared.pagination import Page, PageDep, paginate
@@ -91,6 +92,20 @@ def list_products(session: ReadSessionDep, _: Reader, page: PageDep, code: str |
 @router.get("/products/{product_id}", response_model=ProductPublic, tags=["products"])
 def get_product(product_id: str, session: ReadSessionDep, _: Reader) -> ProductPublic:
     return ProductPublic.model_validate(products.get_product(session, product_id), from_attributes=True)
+
+
+@router.get(
+    "/products/{product_id}/brochure.pdf",
+    tags=["products"],
+    response_class=Response,
+    responses={200: {"content": {PDF: {}}}},
+)
+def product_brochure(product_id: str, session: ReadSessionDep, _: Reader) -> Response:
+    """The product's brochure (terms, process, subsidy, compensation, supervision hotline) as a PDF."""
+    product = products.get_product(session, product_id)
+    pool = session.get(Pool, product.pool_id)
+    assert pool is not None
+    return Response(documents.brochure(product, pool), media_type=PDF, headers=attachment(f"{product.code}.pdf"))
 
 
 @router.post("/pools", status_code=201, response_model=PoolPublic, tags=["pools"])
@@ -256,6 +271,15 @@ def recover(loan_id: str, body: RecoveryCreate, session: SessionDep, principal: 
 def loan_subsidy(loan_id: str, session: ReadSessionDep, principal: Reader) -> LoanSubsidySummary:
     """Interest accrued and paid, subsidy claimed and paid, and what the borrower advanced (先收后贴)."""
     return subsidies.loan_summary(session, get_in_scope(session, Loan, loan_id, principal, what="loan"))
+
+
+@router.get("/loans/{loan_id}/statement.pdf", response_class=Response, responses={200: {"content": {PDF: {}}}})
+def loan_statement(loan_id: str, session: ReadSessionDep, principal: Reader) -> Response:
+    """The borrower's statement (对账单): schedule, payments, reversals; the ID number masked outside the bank."""
+    loan = get_in_scope(session, Loan, loan_id, principal, what="loan")
+    shown = loan.id_number if principal.has(*SEES_PERSONAL_DATA) else mask_resident_id(loan.id_number)
+    pdf = documents.statement(session, loan, id_number=shown)
+    return Response(pdf, media_type=PDF, headers=attachment(f"statement-{loan.contract_no or loan.id}.pdf"))
 
 
 @router.get("/subsidies", response_model=Page[SubsidyPublic], tags=["subsidies"])

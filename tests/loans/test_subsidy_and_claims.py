@@ -120,3 +120,25 @@ def test_portfolio_shows_households_against_entities(loans: Loans, api, county) 
     report = api.get("/api/v1/reports/portfolio", headers=county).json()
     assert (report["loans"], report["household_amount_share"], report["entity_amount_share"]) == (1, "100.00", "0.00")
     assert [b["bucket"] for b in report["buckets"]] == ["current", "1-30", "31-60", "61-90", "90+"]
+
+
+def test_brochure_and_statement_pdfs(loans: Loans, api, cadre, tmp_path) -> None:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    product = loans.product(
+        loans.pool()["id"],
+        conventions={"repayment_method": "interest_only_then_amortization", "grace_on_principal_payment": 8},
+    )
+    brochure = api.get(f"/api/v1/products/{product['id']}/brochure.pdf", headers=cadre)
+    assert brochure.status_code == 200 and brochure.headers["content-type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(brochure.content)).pages)
+    for phrase in ("阶段性等额本息", "全额贴息", "政府 70", "0859-12317", "不是民政部门发放的扶贫款"):
+        assert phrase in text
+    loan = loans.lend(product["id"], amount="30000")
+    statement = api.get(f"/api/v1/loans/{loan['id']}/statement.pdf", headers=cadre)
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(statement.content)).pages)
+    assert "5223**********0027" in text and "522323197201150027" not in text
+    (tmp_path / "brochure.pdf").write_bytes(brochure.content)
+    (tmp_path / "statement.pdf").write_bytes(statement.content)
