@@ -7,11 +7,25 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, UploadFile
 from sqlmodel import col, select
 
-from services.funds import accounts, budgets, disbursements, findings, projects, reconcile, rules, saga
+from services.funds import (
+    accounts,
+    assets,
+    budgets,
+    disbursements,
+    findings,
+    projects,
+    publicity,
+    reconcile,
+    reports,
+    rules,
+    saga,
+)
 from services.funds.domain.ledger import AccountKind, Posting, TransactionKind
 from services.funds.models import (
     Account,
     Arrival,
+    Asset,
+    AssetMovement,
     BankLayout,
     Batch,
     Beneficiary,
@@ -34,6 +48,8 @@ from services.funds.schemas import (
     ApprovalPublic,
     ArrivalCreate,
     ArrivalPublic,
+    AssetCreate,
+    AssetPublic,
     BatchCreate,
     BatchPublic,
     BeneficiaryAdd,
@@ -41,11 +57,14 @@ from services.funds.schemas import (
     BudgetCreate,
     BudgetPublic,
     ContributionCreate,
+    DisposalApproval,
     EntryPublic,
     FindingDecision,
     FindingPublic,
     LayoutCreate,
     LayoutPublic,
+    MovementCreate,
+    MovementPublic,
     PaymentCreate,
     PaymentPublic,
     PoolCreate,
@@ -68,12 +87,12 @@ from services.funds.schemas import (
     TransactionCreate,
     TransactionPublic,
 )
-from shared import audit
 from shared.auth import Principal, Role, require
 from shared.clock import session_clock
 from shared.deps import ReadSessionDep, SessionDep
-from shared.errors import Forbidden
-from shared.files.mime import CSV, attachment
+from shared.disclosure import Disclosure, DisclosureDep
+from shared.errors import NotFound
+from shared.files.mime import CSV, PDF, XLSX, attachment
 from shared.files.uploads import spool
 from shared.idempotency import IdempotencyDep
 from shared.masking import mask_account
@@ -95,11 +114,12 @@ Planner = Annotated[
 ]
 Banker = Annotated[Principal, Depends(require(Role.bank_officer, Role.county_office, Role.system))]
 LoanReader = Annotated[Principal, Depends(require(Role.county_office, Role.auditor, Role.bank_officer, Role.system))]
+Inspecting = Annotated[
+    Principal, Depends(require(Role.village_cadre, Role.township_reviewer, Role.county_office, Role.system))
+]
 Inspector = Annotated[Principal, Depends(require(Role.auditor, Role.county_office, Role.system))]
-REVEALERS = (Role.county_office, Role.bank_officer, Role.system)
 RegionPath = Annotated[str, Path(pattern=r"^\d{2,12}$", description="a region code or prefix")]
 YearPath = Annotated[int, Path(ge=2000, le=2100)]
-Reveal = Annotated[bool, Query(description="whole account numbers (county_office, bank_officer, system; audited)")]
 
 
 # Accounts and transactions (账户, 记账凭证)
@@ -412,18 +432,10 @@ def list_beneficiaries(
 # Disbursements (资金发放)
 
 
-def _payment_public(
-    session: ReadSessionDep | SessionDep, payment: Payment, principal: Principal, reveal: bool
-) -> PaymentPublic:
-    number = payment.account_number if reveal else mask_account(payment.account_number)
-    if reveal:
-        audit.record(session, actor=principal.subject, action="payment.reveal", resource=f"payment/{payment.id}")
+def _payment_public(payment: Payment, show: Disclosure | None = None) -> PaymentPublic:
+    """A payment with its account number masked, or whole for a caller who may see it (and then audited)."""
+    number = show.account(payment.account_number) if show else mask_account(payment.account_number)
     return PaymentPublic(**(payment.model_dump() | {"account_number": number}))
-
-
-def _check_reveal(principal: Principal, reveal: bool) -> None:
-    if reveal and not principal.has(*REVEALERS):
-        raise Forbidden("whole account numbers are for county_office, bank_officer and system", field="reveal")
 
 
 @router.post("/disbursements", status_code=201, response_model=BatchPublic, tags=["disbursements"])
@@ -468,21 +480,21 @@ def add_payment(
     batch = disbursements.get_batch(session, batch_id, principal)
     return idempotency.run(
         session,
-        lambda: _payment_public(session, disbursements.add_payment(session, batch, body, principal), principal, False),
+        lambda: _payment_public(disbursements.add_payment(session, batch, body, principal)),
     )
 
 
 @router.get("/disbursements/{batch_id}/payments", response_model=Page[PaymentPublic], tags=["disbursements"])
 def list_payments(
-    batch_id: str, session: SessionDep, principal: Reader, page: PageDep, reveal: Reveal = False
+    batch_id: str, session: ReadSessionDep, principal: Reader, page: PageDep, show: DisclosureDep
 ) -> Page[PaymentPublic]:
     """A batch's payments; account numbers masked unless ``reveal``."""
-    _check_reveal(principal, reveal)
     disbursements.get_batch(session, batch_id, principal)
     rows, cursor = paginate(
         session, select(Payment).where(Payment.batch_id == batch_id), order=[col(Payment.id)], page=page
     )
-    return Page(items=[_payment_public(session, p, principal, reveal) for p in rows], next_cursor=cursor)
+    show.audit(f"batch/{batch_id}/payments", payments=[p.id for p in rows])
+    return Page(items=[_payment_public(p, show) for p in rows], next_cursor=cursor)
 
 
 @router.post("/disbursements/{batch_id}/send", response_model=BatchPublic, tags=["disbursements"])
@@ -493,16 +505,18 @@ def send_batch(batch_id: str, session: SessionDep, principal: Treasurer) -> Batc
 
 
 @router.get("/payments/{payment_id}", response_model=PaymentPublic, tags=["disbursements"])
-def get_payment(payment_id: str, session: SessionDep, principal: Reader, reveal: Reveal = False) -> PaymentPublic:
-    _check_reveal(principal, reveal)
-    return _payment_public(session, disbursements.get_payment(session, payment_id, principal), principal, reveal)
+def get_payment(payment_id: str, session: ReadSessionDep, principal: Reader, show: DisclosureDep) -> PaymentPublic:
+    """One payment; ``reveal=true`` shows the whole account number to county, township reviewer and system."""
+    payment = disbursements.get_payment(session, payment_id, principal)
+    show.audit(f"payment/{payment.id}")
+    return _payment_public(payment, show)
 
 
 @router.post("/payments/{payment_id}/reissue", status_code=201, response_model=PaymentPublic, tags=["disbursements"])
 def reissue_payment(payment_id: str, body: ReissueCreate, session: SessionDep, principal: Treasurer) -> PaymentPublic:
     """Reissue a failed payment (重新发放) as a new pending payment in a draft batch."""
     payment = disbursements.get_payment(session, payment_id, principal)
-    return _payment_public(session, disbursements.reissue(session, payment, body, principal), principal, False)
+    return _payment_public(disbursements.reissue(session, payment, body, principal))
 
 
 # Rules (政策规则)
@@ -667,3 +681,137 @@ def _reconciliation_public(session: ReadSessionDep | SessionDep, recon: Reconcil
 def get_reconciliation(reconciliation_id: str, session: ReadSessionDep, principal: Reader) -> ReconciliationPublic:
     recon = get_in_scope(session, Reconciliation, reconciliation_id, principal, what="reconciliation")
     return _reconciliation_public(session, recon)
+
+
+# Poverty assets (扶贫资产)
+
+
+@router.post("/assets", status_code=201, response_model=AssetPublic, tags=["assets"])
+def register_asset(body: AssetCreate, session: SessionDep, principal: Planner) -> AssetPublic:
+    """Register an asset bought with project money, with its owner, funding shares and restrictions."""
+    return AssetPublic(**assets.register(session, body, principal).model_dump())
+
+
+@router.get("/assets", response_model=Page[AssetPublic], tags=["assets"])
+def list_assets(
+    session: ReadSessionDep,
+    principal: Reader,
+    page: PageDep,
+    region: RegionParam = None,
+    project_id: Annotated[str | None, Query(max_length=36)] = None,
+) -> Page[AssetPublic]:
+    query = select(Asset).where(in_scope(Asset.region_code, principal, region))
+    if project_id:
+        query = query.where(Asset.project_id == project_id)
+    rows, cursor = paginate(session, query, order=[col(Asset.id)], page=page)
+    return Page(items=[AssetPublic(**a.model_dump()) for a in rows], next_cursor=cursor)
+
+
+@router.get("/assets/{asset_id}", response_model=AssetPublic, tags=["assets"])
+def get_asset(asset_id: str, session: ReadSessionDep, principal: Reader) -> AssetPublic:
+    return AssetPublic(**assets.get_asset(session, asset_id, principal).model_dump())
+
+
+@router.post("/assets/{asset_id}/approvals", status_code=201, response_model=MovementPublic, tags=["assets"])
+def approve_disposal(
+    asset_id: str, body: DisposalApproval, session: SessionDep, principal: Inspecting
+) -> MovementPublic:
+    """A village cadre's or township's inspection that allows one disposal (出售前查验)."""
+    asset = assets.get_asset(session, asset_id, principal)
+    return MovementPublic(**assets.approve_disposal(session, asset, body, principal).model_dump())
+
+
+@router.post("/assets/{asset_id}/movements", status_code=201, response_model=MovementPublic, tags=["assets"])
+def move_asset(asset_id: str, body: MovementCreate, session: SessionDep, principal: Planner) -> MovementPublic:
+    """Transfer, dispose of or write off an asset; refused (422) when its restrictions forbid it."""
+    asset = assets.get_asset(session, asset_id, principal)
+    return MovementPublic(**assets.move(session, asset, body, principal).model_dump())
+
+
+@router.get("/assets/{asset_id}/movements", response_model=Page[MovementPublic], tags=["assets"])
+def list_movements(asset_id: str, session: ReadSessionDep, principal: Reader, page: PageDep) -> Page[MovementPublic]:
+    """The asset's transfer log, oldest first."""
+    assets.get_asset(session, asset_id, principal)
+    query = select(AssetMovement).where(AssetMovement.asset_id == asset_id)
+    rows, cursor = paginate(session, query, order=[col(AssetMovement.id)], page=page)
+    return Page(items=[MovementPublic(**m.model_dump()) for m in rows], next_cursor=cursor)
+
+
+# Reports and publicity (报表, 公示)
+
+
+@router.get("/reports/execution", response_model=reports.ExecutionReport, tags=["reports"])
+def execution_report(
+    session: ReadSessionDep,
+    principal: Reader,
+    year: Annotated[int, Query(ge=2000, le=2100)],
+    region: RegionParam = None,
+) -> reports.ExecutionReport:
+    """Budget against arrival against allocation and spending, by source, project and township."""
+    return reports.execution(session, principal, year=year, region=region)
+
+
+@router.get("/reports/shares", response_model=list[ShareStatusPublic], tags=["reports"])
+def share_report(
+    session: ReadSessionDep,
+    principal: Reader,
+    year: Annotated[int, Query(ge=2000, le=2100)],
+    region: Annotated[str, Query(pattern=r"^\d{6,12}$")],
+) -> list[ShareStatusPublic]:
+    """The share rules of a county (the first six digits of ``region``) and year over approved projects."""
+    if not principal.covers(region) and not region.startswith(principal.region):
+        return []
+    return [ShareStatusPublic(**s.__dict__) for s in projects.share_report(session, region_code=region, year=year)]
+
+
+@router.get("/reports/findings", response_model=list[reports.FindingCount], tags=["reports"])
+def findings_report(
+    session: ReadSessionDep, principal: Inspector, region: RegionParam = None
+) -> list[reports.FindingCount]:
+    """Open findings by township and kind."""
+    return reports.open_findings(session, principal, region=region)
+
+
+def _file(body: bytes, media: str, name: str) -> Response:
+    return Response(body, media_type=media, headers=attachment(name))
+
+
+FILES = {"pdf": PDF, "xlsx": XLSX}
+Format = Annotated[str, Path(pattern="^(pdf|xlsx)$")]
+
+
+@router.get(
+    "/publicity/projects/{project_id}.{fmt}",
+    response_class=Response,
+    tags=["publicity"],
+    responses={200: {"content": {PDF: {}, XLSX: {}}}},
+)
+def project_publicity(project_id: str, fmt: Format, session: ReadSessionDep, principal: Reader) -> Response:
+    """The project's notice (项目公示): budget lines, beneficiaries (masked) and payments (accounts masked)."""
+    project = projects.get_project(session, project_id, principal)
+    body = publicity.project_pdf(session, project) if fmt == "pdf" else publicity.project_xlsx(session, project)
+    return _file(body, FILES[fmt], f"项目公示-{project.name}.{fmt}")
+
+
+@router.get(
+    "/publicity/villages/{village}/{year}.{fmt}",
+    response_class=Response,
+    tags=["publicity"],
+    responses={200: {"content": {PDF: {}, XLSX: {}}}},
+)
+def village_publicity(
+    village: Annotated[str, Path(pattern=r"^\d{12}$")],
+    year: YearPath,
+    fmt: Format,
+    session: ReadSessionDep,
+    principal: Reader,
+) -> Response:
+    """A village's receipts for a year (到户资金公示): each paid payment, accounts masked."""
+    if not principal.covers(village):
+        raise NotFound(f"no village {village}", field="village")
+    body = (
+        publicity.village_pdf(session, village, year)
+        if fmt == "pdf"
+        else publicity.village_xlsx(session, village, year)
+    )
+    return _file(body, FILES[fmt], f"到户资金公示-{village}-{year}.{fmt}")

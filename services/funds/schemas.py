@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from services.funds.domain.assets import Movement
 from services.funds.domain.ledger import AccountKind, TransactionKind
 from services.funds.domain.policy import ProjectKind, RuleSetBody, SourceKind, SourceLevel
 from shared.money import Money
@@ -439,3 +440,74 @@ class FindingPublic(BaseModel):
 class FindingDecision(Body):
     status: Literal["explained", "confirmed"]
     reason: str = Field(min_length=1, max_length=500)
+
+
+# Poverty assets (扶贫资产)
+
+
+class FundingShare(Body):
+    source_id: str = Field(min_length=1, max_length=36)
+    amount: Money
+
+
+class RestrictionsIn(Body):
+    scope: Literal["village", "township", "county", "any"] = "any"
+    poor_households_only: bool = False
+    locked_until: date | None = None
+    disposal_needs_approval: bool = False
+
+
+class AssetCreate(Body):
+    project_id: str = Field(min_length=1, max_length=36)
+    tag: str = Field(min_length=1, max_length=60, description="ear tag, plate or register number (打耳编号)")
+    name: str = Text
+    owner_household_id: str | None = Field(default=None, min_length=1, max_length=36)
+    owner_entity: str | None = Field(default=None, min_length=1, max_length=120)
+    value: Money
+    funding_shares: list[FundingShare] = Field(default_factory=list, max_length=20)
+    restrictions: RestrictionsIn = Field(default_factory=RestrictionsIn)
+
+
+class AssetPublic(BaseModel):
+    id: str
+    project_id: str
+    tag: str
+    name: str
+    region_code: str
+    owner_household_id: str | None
+    owner_entity: str | None
+    value: Money
+    funding_shares: list[dict[str, Any]]
+    scope: str
+    poor_households_only: bool
+    locked_until: date | None
+    disposal_needs_approval: bool
+    status: str
+
+
+class MovementCreate(Body):
+    movement: Movement
+    on: date
+    to_household_id: str | None = Field(default=None, min_length=1, max_length=36)
+    to_entity: str | None = Field(default=None, min_length=1, max_length=120)
+    to_region_code: str | None = Field(default=None, pattern=REGION)
+    note: str = Field(default="", max_length=500)
+
+
+class DisposalApproval(Body):
+    on: date
+    note: str = Field(default="", max_length=500)
+
+
+class MovementPublic(BaseModel):
+    id: str
+    asset_id: str
+    movement: str
+    on: date
+    from_household_id: str | None
+    to_household_id: str | None
+    to_region_code: str | None
+    approved_by: str | None
+    note: str
+    actor: str
+    created_at: datetime

@@ -230,6 +230,6 @@ class TestSendAndReconcile:
         assert api.get(f"{API}/payments/{payment['id']}", headers=auditor, params={"reveal": "true"}).status_code == 403
         whole = ok(api.get(f"{API}/payments/{payment['id']}", headers=county, params={"reveal": "true"}), 200)
         assert whole["account_number"] == "6217002870012345678"
-        assert sql("SELECT count(*) FROM audit_log WHERE action = 'payment.reveal'") == 1
+        assert sql("SELECT count(*) FROM audit_log WHERE action = 'personal_data.read'") == 1
         other = token("county_office", region="522324")
         assert api.get(f"{API}/payments/{payment['id']}", headers=other).status_code == 404
