@@ -12,6 +12,7 @@ from services.identification.events import SUBSCRIPTIONS
 from services.identification.models import IdentificationTable
 from services.identification.notices import api as notices_api
 from services.identification.notices.service import end_due_notices
+from services.identification.reports import api as reports_api
 from services.identification.rules import api as rules_api
 from shared.jobs import PeriodicJob
 from shared.service import ServiceSpec, app_factory
@@ -20,7 +21,15 @@ SPEC = ServiceSpec(
     name="identification",
     title="Fupin identification (识别与退出)",
     metadata=IdentificationTable.metadata,
-    routers=[router, cases_api.router, attachments.router, sampling.router, notices_api.router, rules_api.router],
+    routers=[
+        router,
+        cases_api.router,
+        attachments.router,
+        sampling.router,
+        notices_api.router,
+        rules_api.router,
+        reports_api.router,
+    ],
     migrations=Path(__file__).parent / "migrations",
     subscriptions=SUBSCRIPTIONS,
     periodic=(

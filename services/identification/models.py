@@ -119,6 +119,7 @@ class RuleSet(IdentificationTable, table=True):
     village_exit_conditions: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     measure: str = Field(max_length=20)
     source_ref: str | None = Field(default=None, max_length=200)
+    stuck_after_days: int = Field(default=30)
     created_by: str = Field(max_length=120)
     created_at: datetime = _at()
 
@@ -177,6 +178,17 @@ class VillagePopulation(IdentificationTable, table=True):
     set_at: datetime = _at()
 
 
+class ExitPlan(IdentificationTable, table=True):
+    """The households and people a village plans to lift out of poverty in a year (脱贫计划), entered by the county."""
+
+    region_code: str = Field(primary_key=True, max_length=12)
+    year: int = Field(primary_key=True)
+    households: int
+    people: int
+    set_by: str = Field(max_length=120)
+    set_at: datetime = _at()
+
+
 class Notice(IdentificationTable, table=True):
     """A public notice (公示) of one list version, for one level and region, from a start to an end."""
 
@@ -192,16 +204,22 @@ class Notice(IdentificationTable, table=True):
     status: str = Field(default="open", max_length=20, index=True)
     channel: str = Field(max_length=100)
     location: str | None = Field(default=None, max_length=200)
+    place: str = Field(default="", max_length=200)
     opened_by: str = Field(max_length=120)
     ended_at: datetime | None = _at_null()
 
 
 class NoticeEntry(IdentificationTable, table=True):
-    """One name on a notice, and what the notice's end made of it."""
+    """One name on a notice as it was published (only what a notice board may show), and what its end made of it."""
 
     notice_id: str = Field(primary_key=True, max_length=36)
     case_id: str = Field(primary_key=True, max_length=36, index=True)
     household_id: str = Field(max_length=36)
+    region_code: str = Field(default="", max_length=12)
+    group_no: int | None = None
+    head_name: str = Field(default="", max_length=60)
+    head_id_masked: str = Field(default="", max_length=40)
+    member_count: int = 0
     outcome: str = Field(default="pending", max_length=20)
 
 

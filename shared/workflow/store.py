@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from shared.errors import NotFound
 from shared.ids import new_id
+from shared.pagination import PageParams, paginate
 from shared.workflow.engine import Move
 from shared.workflow.tables import WorkflowTables
 from shared.workflow.template import Template, TemplateBody
@@ -114,23 +115,32 @@ def record(
     return Transition(**(values | {"evidence": dict(move.evidence)}))
 
 
+def _transition(r: Any) -> Transition:
+    return Transition(
+        id=r.id,
+        instance_id=r.instance_id,
+        action=r.action,
+        step=r.step,
+        role=r.role,
+        actor=r.actor,
+        at=r.at,
+        evidence=json.loads(r.evidence),
+        comment=r.comment,
+        from_index=r.from_index,
+        to_index=r.to_index,
+        status_after=r.status_after,
+    )
+
+
 def history(session: Session, tables: WorkflowTables, instance_id: str) -> list[Transition]:
     t = tables.transition
-    rows = session.execute(select(t).where(t.c.instance_id == instance_id).order_by(t.c.seq))
-    return [
-        Transition(
-            id=r.id,
-            instance_id=r.instance_id,
-            action=r.action,
-            step=r.step,
-            role=r.role,
-            actor=r.actor,
-            at=r.at,
-            evidence=json.loads(r.evidence),
-            comment=r.comment,
-            from_index=r.from_index,
-            to_index=r.to_index,
-            status_after=r.status_after,
-        )
-        for r in rows
-    ]
+    return [_transition(r) for r in session.execute(select(t).where(t.c.instance_id == instance_id).order_by(t.c.seq))]
+
+
+def history_page(
+    session: Session, tables: WorkflowTables, instance_id: str, page: PageParams
+) -> tuple[list[Transition], str | None]:
+    """One page of an instance's transitions, oldest first."""
+    t = tables.transition
+    rows, cursor = paginate(session, select(t).where(t.c.instance_id == instance_id), order=[t.c.seq], page=page)
+    return [_transition(r) for r in rows], cursor

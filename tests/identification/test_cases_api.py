@@ -140,7 +140,10 @@ class TestRecognitionEightSteps:
         done = ok(step(api, cid, "announcement", county, channel="普安县人民政府网"))
         assert (done["status"], done["outcome"]) == ("done", "approved")
 
-        history = ok(api.get(f"/api/v1/cases/{cid}/steps", headers=county))
+        first_page = ok(api.get(f"/api/v1/cases/{cid}/steps", params={"limit": 3}, headers=county))
+        rest = ok(api.get(f"/api/v1/cases/{cid}/steps", params={"cursor": first_page["next_cursor"]}, headers=county))
+        history = first_page["items"] + rest["items"]
+        assert len(first_page["items"]) == 3 and rest["next_cursor"] is None
         assert [h["step"] for h in history if h["action"] == "take"] == [
             "application",
             "group_review",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from tests.identification.conftest import CHUZHOU_VILLAGE, VILLAGE, declare_income, register
+from tests.identification.conftest import CHUZHOU_VILLAGE, VILLAGE, YONGZHOU_VILLAGE, declare_income, register
 from tests.identification.test_cases_api import RULES, VOTE, attach, fields, notice_and_end, ok, problem, step
+from tests.support.procs import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -144,7 +147,7 @@ class TestExitSixSteps:
         )
         assert problem(refused, 422)["errors"][0]["code"] == "justification_missing"
         ok(step(api, cid, "township_confirmation", township, opinion="同意退出"))
-        ok(
+        sample = ok(
             api.post(
                 "/api/v1/samples",
                 json={"kind": "exit", "step": "county_filing", "township_code": VILLAGE[:9], "year": 2025},
@@ -152,8 +155,30 @@ class TestExitSixSteps:
             ),
             201,
         )
-        sample = ok(api.get("/api/v1/cases", params={"kind": "exit"}, headers=county))["items"][0]
-        assert sample["next_step"]["key"] == "county_filing"
+        waiting = ok(api.get("/api/v1/cases", params={"kind": "exit"}, headers=county))["items"][0]
+        assert waiting["next_step"]["key"] == "county_filing"
+        ok(
+            api.post(
+                f"/api/v1/samples/{sample['id']}/checks",
+                json={"case_id": cid, "passed": True, "note": "抽查属实"},
+                headers=county,
+            ),
+            201,
+        )
+        done = ok(step(api, cid, "county_filing", county, filing="抽查无误，备案"))
+        assert (done["status"], done["outcome"]) == ("done", "exited")
+
+        # exits planned against done: the county's plan for the village, the exit counted once it is filed
+        figures = {"year": 2025, "planned_exit_households": 2, "planned_exit_people": 6}
+        ok(api.put(f"/api/v1/villages/{VILLAGE}/figures", json=figures, headers=county))
+        [row] = ok(api.get("/api/v1/reports/exits", params={"year": 2025}, headers=county))["items"]
+        assert (row["planned_households"], row["exited_households"], row["exited_people"]) == (2, 1, 3)
+        assert row["done_share"] == "0.5000"
+        earlier = {"year": 2025, "as_of": "2025-06-16"}
+        assert (
+            ok(api.get("/api/v1/reports/exits", params=earlier, headers=county))["items"][0]["exited_households"] == 0
+        )
+        assert ok(api.get("/api/v1/reports/exits", params={"year": 2024}, headers=county))["items"] == []
 
 
 class TestChuzhouVariant:
@@ -214,3 +239,105 @@ class TestChuzhouVariant:
         )
         done = ok(step(api, cid, "county_review", county, opinion="复审通过"))
         assert (done["status"], done["outcome"], done["template_version"]) == ("done", "approved", 1)
+
+
+class TestYongzhouVariant:
+    def test_seven_steps_with_a_vote_end_to_end_and_the_registry_follows(self, api, reg, clock, token):
+        system = token("system", region="")
+        csv = (
+            "code,name\n430000000000,湖南省\n431100000000,永州市\n431102000000,零陵区\n"
+            "431102001000,七里店街道\n431102001001,双拥社区\n"
+        )
+        ok(reg.post("/api/v1/regions/import", files={"file": ("r.csv", csv.encode(), "text/csv")}, headers=system))
+        county = token("county_office", region="431102", subject="lingling-county")
+        cadre = token("village_cadre", region=YONGZHOU_VILLAGE)
+        township = token("township_reviewer", region=YONGZHOU_VILLAGE[:9])
+        ok(
+            api.post(
+                "/api/v1/rule-sets",
+                json=RULES | {"jurisdiction": "4311"},
+                headers=token("county_office", region="4311"),
+            ),
+            201,
+        )
+        household_id = register(reg, county, region_code=YONGZHOU_VILLAGE)
+        declare_income(reg, county, household_id, 2025, "6000")
+        case = ok(
+            api.post("/api/v1/cases", json={"kind": "recognition", "household_id": household_id}, headers=cadre), 201
+        )
+        cid = case["id"]
+        [yongzhou] = [
+            t
+            for t in ok(api.get("/api/v1/templates", params={"code": "recognition"}, headers=county))["items"]
+            if t["jurisdiction"] == "4311"
+        ]
+        assert case["template_id"] == yongzhou["id"] and len(yongzhou["steps"]) == 7
+
+        assert "wrong_role" in str(problem(step(api, cid, "application", township, application_form="x"), 403))
+        problem(step(api, cid, "application", token("village_cadre", region=VILLAGE), application_form="x"), 404)
+        assert problem(step(api, cid, "county_approval", county), 409)["errors"][0]["code"] == "out_of_order"
+        ok(step(api, cid, "application", cadre, application_form=attach(api, cid, cadre)))
+        ok(step(api, cid, "group_nomination", cadre, nomination="第三村民小组提名"))
+        short_vote = step(api, cid, "representatives_vote", cadre, vote={"for": 2, "against": 1, "abstain": 0})
+        assert fields(problem(short_vote, 422)) == {"evidence.vote", "evidence.survey"}
+        held = ok(
+            step(
+                api,
+                cid,
+                "representatives_vote",
+                cadre,
+                vote={"for": 18, "against": 2, "abstain": 1},
+                survey={"surveyed_by": "驻村工作队"},
+            )
+        )
+        assert held["held_step"] == "representatives_vote"
+        [evaluation] = ok(api.get("/api/v1/evaluations", params={"case_id": cid}, headers=county))["items"]
+        assert evaluation["verdict"] == "qualifies"
+        notice = notice_and_end(api, clock, held, "representatives_vote", YONGZHOU_VILLAGE, cadre)
+        assert notice["days"] == 7 and notice["place"].endswith("双拥社区")
+        ok(step(api, cid, "committee_check", cadre, opinion="材料齐全"))
+        ok(step(api, cid, "township_review", township, opinion="同意"))
+        sample = ok(
+            api.post(
+                "/api/v1/samples",
+                json={
+                    "kind": "recognition",
+                    "step": "county_office_check",
+                    "township_code": YONGZHOU_VILLAGE[:9],
+                    "year": 2025,
+                },
+                headers=county,
+            ),
+            201,
+        )
+        ok(
+            api.post(
+                f"/api/v1/samples/{sample['id']}/checks",
+                json={"case_id": cid, "passed": True, "note": "复核无误"},
+                headers=county,
+            ),
+            201,
+        )
+        ok(step(api, cid, "county_office_check", county, opinion="复核通过"))
+        assert fields(problem(step(api, cid, "county_approval", county), 422)) == {"evidence.approval"}
+        done = ok(step(api, cid, "county_approval", county, approval=attach(api, cid, county)))
+        assert (done["status"], done["outcome"]) == ("done", "approved")
+        taken = [
+            h["step"]
+            for h in ok(api.get(f"/api/v1/cases/{cid}/steps", headers=county))["items"]
+            if h["action"] == "take"
+        ]
+        assert taken == [s["key"] for s in yongzhou["steps"]]
+
+        wait_until(
+            lambda: reg.get(f"/api/v1/households/{household_id}", headers=county).json()["status"] == "poor",
+            what="the registry to follow household.approved over NATS",
+        )
+        # incidence as of a day: the registry's poor today, less our decisions taken after that day
+        figures = {"year": 2025, "agricultural_population": 100}
+        ok(api.put(f"/api/v1/villages/{YONGZHOU_VILLAGE}/figures", json=figures, headers=county))
+        [today] = ok(api.get("/api/v1/reports/incidence", headers=county))["items"]
+        assert (today["poor_population"], today["incidence"]) == (3, "0.0300")
+        before = {"as_of": (clock.today() - timedelta(days=1)).isoformat()}
+        [then] = ok(api.get("/api/v1/reports/incidence", params=before, headers=county))["items"]
+        assert (then["poor_population"], then["incidence"]) == (0, "0.0000")

@@ -123,11 +123,11 @@ def take_step(case_id: str, body: StepTake, session: SessionDep, principal: Staf
     return case_public(session, service.take_step(session, case_id, body, principal, registry))
 
 
-@router.get("/cases/{case_id}/steps", response_model=list[TransitionPublic])
-def case_history(case_id: str, session: ReadSessionDep, principal: Reader) -> list[TransitionPublic]:
-    """Every transition of the case: who, with which role, when, on what evidence (at most one per step move)."""
-    case = service.get_case(session, case_id, principal)
-    return [TransitionPublic.model_validate(t.__dict__) for t in service.history(session, case)]
+@router.get("/cases/{case_id}/steps", response_model=Page[TransitionPublic])
+def case_history(case_id: str, session: ReadSessionDep, principal: Reader, page: PageDep) -> Page[TransitionPublic]:
+    """Every transition of the case, oldest first: who, with which role, when, on what evidence."""
+    rows, cursor = service.history(session, service.get_case(session, case_id, principal), page)
+    return Page(items=[TransitionPublic.model_validate(t.__dict__) for t in rows], next_cursor=cursor)
 
 
 @router.post("/cases/{case_id}/send-back", response_model=CasePublic)

@@ -366,5 +366,5 @@ def acknowledge_quota(session: Session, case_id: str, principal: Principal) -> C
     return case
 
 
-def history(session: Session, case: Case) -> list[store.Transition]:
-    return store.history(session, WORKFLOW, case.id)
+def history(session: Session, case: Case, page: PageParams) -> tuple[list[store.Transition], str | None]:
+    return store.history_page(session, WORKFLOW, case.id, page)

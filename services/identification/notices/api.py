@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
 
-from services.identification.deps import Anyone, Reader, Staff
+from services.identification.deps import Anyone, Reader, RegistryDep, Staff
 from services.identification.models import Notice
-from services.identification.notices import service
+from services.identification.notices import exports, service
 from services.identification.notices.schemas import (
     NoticeCreate,
     NoticeEntryPublic,
@@ -19,6 +19,7 @@ from services.identification.notices.schemas import (
     Resolution,
 )
 from shared.deps import ReadSessionDep, SessionDep
+from shared.files.mime import PDF, XLSX, attachment
 from shared.pagination import Page, PageDep
 from shared.scope import RegionParam
 
@@ -31,9 +32,9 @@ def notice_public(session: Session, notice: Notice) -> NoticePublic:
 
 
 @router.post("/notices", status_code=201, response_model=NoticePublic)
-def open_notice(body: NoticeCreate, session: SessionDep, principal: Staff) -> NoticePublic:
+def open_notice(body: NoticeCreate, session: SessionDep, principal: Staff, registry: RegistryDep) -> NoticePublic:
     """Publish the names held at a notice step as the next list version; it ends by itself when its days pass."""
-    return notice_public(session, service.open_notice(session, body, principal))
+    return notice_public(session, service.open_notice(session, body, principal, registry))
 
 
 @router.get("/notices", response_model=Page[NoticePublic])
@@ -51,6 +52,20 @@ def list_notices(
 @router.get("/notices/{notice_id}", response_model=NoticePublic)
 def get_notice(notice_id: str, session: ReadSessionDep, principal: Reader) -> NoticePublic:
     return notice_public(session, service.get_notice(session, notice_id, principal))
+
+
+@router.get("/notices/{notice_id}/notice.pdf", response_class=Response, responses={200: {"content": {PDF: {}}}})
+def notice_pdf(notice_id: str, session: ReadSessionDep, principal: Reader) -> Response:
+    """The notice for the board as an A4 PDF: the names as published, IDs masked."""
+    shown = service.board_of(session, notice_id, principal)
+    return Response(exports.notice_pdf(shown), media_type=PDF, headers=attachment(f"{shown.title}.pdf"))
+
+
+@router.get("/notices/{notice_id}/notice.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
+def notice_xlsx(notice_id: str, session: ReadSessionDep, principal: Reader) -> Response:
+    """The same list as XLSX (numbers as numbers, text never read as a formula)."""
+    shown = service.board_of(session, notice_id, principal)
+    return Response(exports.notice_xlsx(shown), media_type=XLSX, headers=attachment(f"{shown.title}.xlsx"))
 
 
 @router.post("/notices/{notice_id}/objections", status_code=201, response_model=ObjectionPublic)

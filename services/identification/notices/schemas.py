@@ -22,6 +22,11 @@ class NoticeCreate(BaseModel):
 class NoticeEntryPublic(BaseModel):
     case_id: str
     household_id: str
+    region_code: str
+    group_no: int | None
+    head_name: str
+    head_id_masked: str
+    member_count: int
     outcome: str
 
 
@@ -38,6 +43,7 @@ class NoticePublic(BaseModel):
     status: str
     channel: str
     location: str | None
+    place: str
     ended_at: datetime | None
     entries: list[NoticeEntryPublic]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, timedelta
 
 from sqlalchemy import func
@@ -9,8 +10,11 @@ from sqlmodel import Session, select
 
 from services.identification.cases import service as cases
 from services.identification.models import WORKFLOW, Case, Notice, NoticeEntry, Objection
+from services.identification.notices import exports
 from services.identification.notices.schemas import NoticeCreate, ObjectionCreate, Resolution
+from services.identification.registry import notice_line, place_name
 from shared.auth import Principal, Role
+from shared.calls import ServiceClient
 from shared.clock import session_clock
 from shared.errors import Conflict, Forbidden
 from shared.events.outbox import emit
@@ -24,8 +28,11 @@ DEFAULT_DAYS = {"group": 7, "village": 7, "township": 5, "county": 5}
 SYSTEM = "system:notice-period"
 
 
-def open_notice(session: Session, body: NoticeCreate, principal: Principal) -> Notice:
-    """Publish the list of names held at ``step`` in ``region_code``; the end is computed from the duration."""
+def open_notice(session: Session, body: NoticeCreate, principal: Principal, registry: ServiceClient) -> Notice:
+    """Publish the list of names held at ``step`` in ``region_code``; the end is computed from the duration.
+
+    Each name is kept as the board shows it (read from the registry now), so a reprint says what was posted.
+    """
     require_region(principal, body.region_code)
     query = select(Case).where(
         Case.kind == body.kind,
@@ -68,12 +75,14 @@ def open_notice(session: Session, body: NoticeCreate, principal: Principal) -> N
         ends_at=now + timedelta(days=days),
         channel=body.channel,
         location=body.location,
+        place=place_name(registry, body.region_code),
         opened_by=principal.subject,
     )
     session.add(notice)
     session.flush()
     for case in held:
-        session.add(NoticeEntry(notice_id=notice.id, case_id=case.id, household_id=case.household_id))
+        line = notice_line(registry, case.household_id)
+        session.add(NoticeEntry(notice_id=notice.id, case_id=case.id, household_id=case.household_id, **asdict(line)))
     session.flush()
     emit(session, "publicity.started", notice.id, publicity_data(notice, [c.household_id for c in held]))
     return notice
@@ -108,6 +117,15 @@ def entries(session: Session, notice_id: str) -> list[NoticeEntry]:
     return list(
         session.exec(select(NoticeEntry).where(NoticeEntry.notice_id == notice_id).order_by(NoticeEntry.case_id))
     )
+
+
+def board_of(session: Session, notice_id: str, principal: Principal) -> exports.Board:
+    """The notice as the board shows it: the names as published, IDs masked."""
+    notice = get_notice(session, notice_id, principal)
+    listed = entries(session, notice.id)
+    case = session.get(Case, listed[0].case_id) if listed else None
+    label = engine.step_of(store.get(session, WORKFLOW, case.template_id), notice.step).label if case else notice.step
+    return exports.board(notice, listed, label)
 
 
 def get_notice(session: Session, notice_id: str, principal: Principal) -> Notice:

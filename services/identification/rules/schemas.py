@@ -31,6 +31,7 @@ class RuleSetCreate(BaseModel):
     village_exit_conditions: list[ExitCondition] = Field(default_factory=list, max_length=20)
     measure: str = Field(default="net", pattern=r"^(net|disposable)$", description="纯收入 or 可支配收入")
     source_ref: str | None = Field(default=None, max_length=200)
+    stuck_after_days: int = Field(default=30, ge=1, le=3650, description="a case waiting longer is reported stuck")
 
 
 class RuleSetPublic(RuleSetCreate):
@@ -74,6 +75,8 @@ class VillageFigureSet(BaseModel):
     year: int = Field(ge=2000, le=2100)
     agricultural_population: int | None = Field(default=None, ge=0, le=10_000_000)
     quota_households: int | None = Field(default=None, ge=0, le=100_000, description="recognitions allotted (规模)")
+    planned_exit_households: int | None = Field(default=None, ge=0, le=100_000, description="脱贫计划: households")
+    planned_exit_people: int | None = Field(default=None, ge=0, le=10_000_000, description="脱贫计划: people")
 
 
 class VillageFigurePublic(BaseModel):
@@ -81,3 +84,5 @@ class VillageFigurePublic(BaseModel):
     year: int
     agricultural_population: int | None
     quota_households: int | None
+    planned_exit_households: int | None = None
+    planned_exit_people: int | None = None

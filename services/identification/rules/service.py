@@ -8,11 +8,21 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from services.identification.domain.facts import from_snapshot, stable_above, with_answers
 from services.identification.domain.rules import Advice, Standard, entry_advice, exit_advice, village_exit_advice
-from services.identification.models import Case, Evaluation, HouseholdFile, RuleSet, VillagePopulation, VillageQuota
+from services.identification.models import (
+    Case,
+    Evaluation,
+    ExitPlan,
+    HouseholdFile,
+    RuleSet,
+    VillagePopulation,
+    VillageQuota,
+)
+from services.identification.registry import all_items, poor_households
 from services.identification.rules.schemas import RuleSetCreate, VillageExitRequest, VillageFigureSet
 from shared.auth import Principal
 from shared.calls import ServiceClient
@@ -21,8 +31,6 @@ from shared.masking import mask_phone, mask_resident_id
 from shared.pagination import PageParams, paginate
 from shared.refusals import Refusal, Refused
 from shared.scope import get_in_scope, in_scope, require_region
-
-REGISTRY_PAGE = 500
 
 
 def create_rule_set(session: Session, body: RuleSetCreate, principal: Principal) -> RuleSet:
@@ -95,7 +103,7 @@ def read_registry(
     registry: ServiceClient, household_id: str, as_of: date
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     household = registry.get_json(f"/households/{household_id}", params={"as_of": as_of.isoformat()})
-    incomes = registry.get_json(f"/households/{household_id}/incomes")
+    incomes = list(all_items(registry, f"/households/{household_id}/incomes"))
     return household, incomes
 
 
@@ -119,8 +127,14 @@ def household_file_from_registry(session: Session, household_id: str, registry: 
         source_event_id="rest",
         received_at=session_clock(session).now(),
     )
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        # household.registered arrived while we read: the consumer's copy is as good as ours.
+        found = session.get(HouseholdFile, household_id)
+        assert found is not None
+        return found
     return row
 
 
@@ -210,21 +224,9 @@ def _keep(
 
 
 def poor_population(registry: ServiceClient, village: str) -> tuple[int, int]:
-    """Registered poor people (贫困户 and 返贫户) of a village, and their households, read page by page."""
-    people = households = 0
-    for status in ("poor", "returned"):
-        cursor = None
-        while True:
-            params = {"region": village, "status": status, "limit": REGISTRY_PAGE} | (
-                {"cursor": cursor} if cursor else {}
-            )
-            page = registry.get_json("/households", params=params)
-            households += len(page["items"])
-            people += sum(item["member_count"] for item in page["items"])
-            cursor = page.get("next_cursor")
-            if not cursor:
-                break
-    return people, households
+    """Registered poor people (贫困户 and 返贫户) of a village, and their households."""
+    found = poor_households(registry, village)
+    return sum(members for _, members in found.values()), len(found)
 
 
 def evaluate_village_exit(
@@ -297,6 +299,14 @@ def set_village_figures(session: Session, village: str, body: VillageFigureSet, 
         )
         quota.households, quota.set_by, quota.set_at = body.quota_households, principal.subject, now
         session.add(quota)
+    if body.planned_exit_households is not None or body.planned_exit_people is not None:
+        plan = session.get(ExitPlan, (village, body.year)) or ExitPlan(
+            region_code=village, year=body.year, households=0, people=0, set_by=principal.subject, set_at=now
+        )
+        plan.households = _given(body.planned_exit_households, plan.households)
+        plan.people = _given(body.planned_exit_people, plan.people)
+        plan.set_by, plan.set_at = principal.subject, now
+        session.add(plan)
     session.flush()
     return village_figures(session, village, body.year)
 
@@ -304,9 +314,16 @@ def set_village_figures(session: Session, village: str, body: VillageFigureSet, 
 def village_figures(session: Session, village: str, year: int) -> dict[str, Any]:
     population = session.get(VillagePopulation, (village, year))
     quota = session.get(VillageQuota, (village, year))
+    plan = session.get(ExitPlan, (village, year))
     return {
         "region_code": village,
         "year": year,
         "agricultural_population": population.agricultural_population if population else None,
         "quota_households": quota.households if quota else None,
+        "planned_exit_households": plan.households if plan else None,
+        "planned_exit_people": plan.people if plan else None,
     }
+
+
+def _given(value: int | None, current: int) -> int:
+    return current if value is None else value
