@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response, UploadFile
 from sqlmodel import col, select
+from starlette.concurrency import run_in_threadpool
 
 from services.funds import (
     accounts,
+    approval,
     assets,
     budgets,
     disbursements,
@@ -22,6 +26,7 @@ from services.funds import (
 )
 from services.funds.domain.ledger import AccountKind, Posting, TransactionKind
 from services.funds.models import (
+    WORKFLOW,
     Account,
     Arrival,
     Asset,
@@ -44,8 +49,6 @@ from services.funds.schemas import (
     AccountEntryPublic,
     AccountPublic,
     AllocationCreate,
-    ApprovalCreate,
-    ApprovalPublic,
     ArrivalCreate,
     ArrivalPublic,
     AssetCreate,
@@ -65,6 +68,7 @@ from services.funds.schemas import (
     LayoutPublic,
     MovementCreate,
     MovementPublic,
+    NoticeEnd,
     PaymentCreate,
     PaymentPublic,
     PoolCreate,
@@ -80,12 +84,16 @@ from services.funds.schemas import (
     RuleSetPublic,
     RuleSetPut,
     SagaRequestPublic,
+    SendBack,
     ShareStatusPublic,
     SourceCreate,
     SourcePublic,
     StatusMove,
+    StepPublic,
+    StepTake,
     TransactionCreate,
     TransactionPublic,
+    TransitionPublic,
 )
 from shared.auth import Principal, Role, require
 from shared.clock import session_clock
@@ -98,8 +106,18 @@ from shared.idempotency import IdempotencyDep
 from shared.masking import mask_account
 from shared.pagination import Page, PageDep, paginate
 from shared.scope import RegionParam, get_in_scope, in_scope
+from shared.workflow import store
+from shared.workflow.template import Template, TemplateBody
 
-router = APIRouter()
+
+@asynccontextmanager
+async def load_templates(app: FastAPI) -> AsyncIterator[None]:
+    """The built-in approval template is a data file, published at start when the database lacks it."""
+    await run_in_threadpool(approval.load_builtin_templates, app.state.db)
+    yield
+
+
+router = APIRouter(lifespan=load_templates)
 Reader = Annotated[
     Principal,
     Depends(
@@ -117,6 +135,10 @@ LoanReader = Annotated[Principal, Depends(require(Role.county_office, Role.audit
 Inspecting = Annotated[
     Principal, Depends(require(Role.village_cadre, Role.township_reviewer, Role.county_office, Role.system))
 ]
+Staff = Annotated[
+    Principal, Depends(require(Role.village_cadre, Role.township_reviewer, Role.county_office, Role.system))
+]
+NoticeKeeper = Annotated[Principal, Depends(require(Role.township_reviewer, Role.county_office, Role.system))]
 Inspector = Annotated[Principal, Depends(require(Role.auditor, Role.county_office, Role.system))]
 RegionPath = Annotated[str, Path(pattern=r"^\d{2,12}$", description="a region code or prefix")]
 YearPath = Annotated[int, Path(ge=2000, le=2100)]
@@ -333,9 +355,7 @@ def create_project(
     body: ProjectCreate, session: SessionDep, principal: Planner, idempotency: IdempotencyDep
 ) -> ProjectPublic:
     """A project in the project bank (项目库), with its budget lines."""
-    return idempotency.run(
-        session, lambda: projects.project_public(session, projects.create_project(session, body, principal))
-    )
+    return idempotency.run(session, lambda: projects.project_public(session, approval.create(session, body, principal)))
 
 
 @router.get("/projects", response_model=Page[ProjectPublic], tags=["projects"])
@@ -368,14 +388,55 @@ def add_line(project_id: str, body: ProjectLineCreate, session: SessionDep, prin
     return projects.project_public(session, project)
 
 
-@router.post("/projects/{project_id}/approve", response_model=ApprovalPublic, tags=["projects"])
-def approve_project(project_id: str, body: ApprovalCreate, session: SessionDep, principal: Treasurer) -> ApprovalPublic:
-    """County approval (县审批): share rules reported; a breach is refused unless ``acknowledge_warnings``."""
+@router.post("/projects/{project_id}/steps", response_model=StepPublic, tags=["projects"])
+def take_step(project_id: str, body: StepTake, session: SessionDep, principal: Staff) -> StepPublic:
+    """Take the next approval step (户申请→村审核→乡镇审查→县审批 by default) with its evidence; the approving
+    step checks the share rules (a breach needs ``acknowledge_warnings``)."""
     project = projects.get_project(session, project_id, principal)
-    warnings = projects.approve(session, project, body, principal)
-    return ApprovalPublic(
+    warnings = approval.take(session, project, body, principal)
+    return StepPublic(
         project=projects.project_public(session, project), warnings=[ShareStatusPublic(**w.__dict__) for w in warnings]
     )
+
+
+@router.post("/projects/{project_id}/send-back", response_model=ProjectPublic, tags=["projects"])
+def send_back(project_id: str, body: SendBack, session: SessionDep, principal: Staff) -> ProjectPublic:
+    """Send the approval back to an earlier step for re-review, with the reason."""
+    project = projects.get_project(session, project_id, principal)
+    approval.send_back(session, project, body, principal)
+    return projects.project_public(session, project)
+
+
+@router.post("/projects/{project_id}/notice-end", response_model=ProjectPublic, tags=["projects"])
+def end_notice(project_id: str, body: NoticeEnd, session: SessionDep, principal: NoticeKeeper) -> ProjectPublic:
+    """The public notice of a step ended (公示期满): on to the next step, or back to it after an objection."""
+    project = projects.get_project(session, project_id, principal)
+    approval.end_notice(session, project, body, principal)
+    return projects.project_public(session, project)
+
+
+@router.get("/projects/{project_id}/steps", response_model=Page[TransitionPublic], tags=["projects"])
+def project_steps(project_id: str, session: ReadSessionDep, principal: Reader, page: PageDep) -> Page[TransitionPublic]:
+    """Every approval step taken: who, with which role, when, on what evidence."""
+    project = projects.get_project(session, project_id, principal)
+    rows, cursor = approval.history(session, project, page)
+    return Page(items=[TransitionPublic(**t.__dict__) for t in rows], next_cursor=cursor)
+
+
+@router.post("/project-templates", status_code=201, response_model=Template, tags=["projects"])
+def publish_template(body: TemplateBody, session: SessionDep, principal: Treasurer) -> Template:
+    """A jurisdiction's variant of the approval template; projects started later use it, running ones keep theirs."""
+    return approval.publish_template(session, body, principal)
+
+
+@router.get("/project-templates", response_model=list[Template], tags=["projects"])
+def list_templates(session: ReadSessionDep, principal: Reader) -> list[Template]:
+    """Every version of the approval template (a short list)."""
+    return [
+        t
+        for t in store.of_code(session, WORKFLOW, approval.CODE)
+        if t.jurisdiction.startswith(principal.region) or principal.region.startswith(t.jurisdiction)
+    ]
 
 
 @router.post("/projects/{project_id}/status", response_model=ProjectPublic, tags=["projects"])

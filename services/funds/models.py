@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel
 from shared.db import AwareDateTime, service_registry
 from shared.events.tables import infra_tables
 from shared.ids import new_id
+from shared.workflow.tables import workflow_tables
 
 
 class FundsTable(SQLModel, registry=service_registry()):
@@ -19,6 +20,7 @@ class FundsTable(SQLModel, registry=service_registry()):
 
 
 INFRA = infra_tables(FundsTable.metadata)
+WORKFLOW = workflow_tables(FundsTable.metadata)
 
 
 def Id() -> Any:
@@ -140,6 +142,11 @@ class Project(FundsTable, table=True):
     created_at: datetime = Stamp()
     approved_at: datetime | None = Stamp(default=None)
     approved_by: str | None = Field(default=None, max_length=120)
+    # Where the approval stands on its workflow template (the engine's Progress).
+    template_id: str | None = Field(default=None, max_length=36)
+    step_index: int = 0
+    workflow_status: str = Field(default="open", max_length=12)
+    held_step: str | None = Field(default=None, max_length=40)
 
 
 class ProjectLine(FundsTable, table=True):

@@ -9,10 +9,9 @@ from sqlmodel import Session, col, select
 from services.funds import accounts, rules
 from services.funds.domain.ledger import ZERO, AccountKind, TransactionKind, transfer
 from services.funds.domain.policy import AllocationFact, ProjectKind, ShareStatus, SourceKind, share_status
-from services.funds.models import Beneficiary, Budget, FundSource, Project, ProjectLine
+from services.funds.models import WORKFLOW, Beneficiary, Budget, FundSource, Project, ProjectLine
 from services.funds.schemas import (
     AllocationCreate,
-    ApprovalCreate,
     BeneficiaryAdd,
     ProjectCreate,
     ProjectLineCreate,
@@ -25,8 +24,9 @@ from shared.auth import Principal
 from shared.clock import session_clock
 from shared.errors import Conflict, NotFound
 from shared.events.outbox import emit
-from shared.refusals import Refusal, Refused
+from shared.refusals import Refusal
 from shared.scope import get_in_scope, require_region
+from shared.workflow import store
 
 ORDER = ["bank", "approved", "tender", "construction", "completed", "accepted"]
 FUNDED = frozenset(ORDER[1:])
@@ -82,6 +82,14 @@ def lines_of(session: Session, project_id: str) -> list[ProjectLine]:
     return list(session.exec(select(ProjectLine).where(ProjectLine.project_id == project_id).order_by(ProjectLine.id)))
 
 
+def next_step(session: Session, project: Project) -> str | None:
+    """The key of the approval step now due, if the approval is open."""
+    if project.template_id is None or project.workflow_status != "open":
+        return None
+    steps = store.get(session, WORKFLOW, project.template_id).steps
+    return steps[project.step_index].key if project.step_index < len(steps) else None
+
+
 def project_public(session: Session, project: Project) -> ProjectPublic:
     lines = lines_of(session, project.id)
     held = accounts.balances(session, [line.account_id for line in lines])
@@ -89,6 +97,7 @@ def project_public(session: Session, project: Project) -> ProjectPublic:
         **project.model_dump(),
         lines=[ProjectLinePublic(**line.model_dump(), balance=held[line.account_id]) for line in lines],
         budget=sum((line.planned_amount for line in lines), ZERO),
+        next_step=next_step(session, project),
     )
 
 
@@ -114,40 +123,47 @@ def share_report(session: Session, *, region_code: str, year: int, including: st
     return [share_status(rule, facts) for rule in body.shares]
 
 
-def approve(session: Session, project: Project, body: ApprovalCreate, principal: Principal) -> list[ShareStatus]:
-    """Approve (审批) a project: the share rules are reported; a breach needs ``acknowledge_warnings``."""
+def share_warnings(session: Session, project: Project) -> list[ShareStatus]:
+    """The share rules this project's approval would breach (报批前预警)."""
+    report = share_report(session, region_code=project.region_code, year=project.year, including=project.id)
+    return [s for s in report if s.breached]
+
+
+def approval_refusals(
+    session: Session, project: Project, warnings: list[ShareStatus], *, acknowledged: bool
+) -> list[Refusal]:
+    """What stops an approval: no budget line, or a share rule breached and not acknowledged."""
+    refusals = []
+    if not lines_of(session, project.id):
+        refusals.append(Refusal(code="no_budget_lines", field="lines", message="a project needs a budget line"))
+    if not acknowledged:
+        refusals += [
+            Refusal(
+                code=f"share_rule:{w.code}",
+                field="acknowledge_warnings",
+                message=f"{w.label or w.code}: {w.ratio} is below {w.min_ratio}",
+            )
+            for w in warnings
+        ]
+    return refusals
+
+
+def mark_approved(
+    session: Session, project: Project, warnings: list[ShareStatus], principal: Principal, *, note: str | None
+) -> None:
+    """The project is approved (批复): recorded, audited, and ``project.approved`` emitted."""
     if project.status != "bank":
         raise Conflict(f"the project is {project.status}, not in the project bank", field="status")
-    lines = lines_of(session, project.id)
-    if not lines:
-        raise Refused(Refusal(code="no_budget_lines", field="lines", message="a project needs a budget line"))
-    warnings = [
-        s
-        for s in share_report(session, region_code=project.region_code, year=project.year, including=project.id)
-        if s.breached
-    ]
-    if warnings and not body.acknowledge_warnings:
-        raise Refused(
-            *[
-                Refusal(
-                    code=f"share_rule:{w.code}",
-                    field="acknowledge_warnings",
-                    message=f"{w.label or w.code}: {w.ratio} is below {w.min_ratio}",
-                )
-                for w in warnings
-            ],
-            status=409,
-        )
     now = session_clock(session).now()
     project.status, project.approved_at, project.approved_by = "approved", now, principal.subject
     session.add(project)
-    amount = sum((line.planned_amount for line in lines), ZERO)
+    amount = sum((line.planned_amount for line in lines_of(session, project.id)), ZERO)
     audit.record(
         session,
         actor=principal.subject,
         action="project.approved",
         resource=f"project/{project.id}",
-        detail={"amount": str(amount), "warnings": [w.code for w in warnings], "note": body.note},
+        detail={"amount": str(amount), "warnings": [w.code for w in warnings], "note": note},
     )
     emit(
         session,
@@ -162,7 +178,6 @@ def approve(session: Session, project: Project, body: ApprovalCreate, principal:
             "share_warnings": [w.code for w in warnings],
         },
     )
-    return warnings
 
 
 def move(session: Session, project: Project, body: StatusMove, principal: Principal) -> Project:

@@ -208,6 +208,10 @@ class ProjectPublic(BaseModel):
     created_by: str
     approved_at: datetime | None
     approved_by: str | None
+    template_id: str | None
+    workflow_status: str
+    held_step: str | None
+    next_step: str | None = None
 
 
 class ShareStatusPublic(BaseModel):
@@ -220,14 +224,41 @@ class ShareStatusPublic(BaseModel):
     breached: bool
 
 
-class ApprovalCreate(Body):
-    acknowledge_warnings: bool = False
-    note: str | None = Field(default=None, max_length=500)
+class StepTake(Body):
+    """Take the next approval step, with the evidence its template asks for."""
+
+    step: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    comment: str | None = Field(default=None, max_length=1000)
+    reject: bool = False
+    acknowledge_warnings: bool = Field(default=False, description="approve although a share rule is breached")
 
 
-class ApprovalPublic(BaseModel):
+class SendBack(Body):
+    to_step: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class NoticeEnd(Body):
+    objected: bool = False
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class StepPublic(BaseModel):
     project: ProjectPublic
     warnings: list[ShareStatusPublic]
+
+
+class TransitionPublic(BaseModel):
+    id: str
+    action: str
+    step: str
+    role: str | None
+    actor: str
+    at: datetime
+    evidence: dict[str, Any]
+    comment: str | None
+    status_after: str
 
 
 class StatusMove(Body):

@@ -2,13 +2,49 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from shared.auth import issue_token
+from shared.settings import StackSettings
+
 API = "/api/v1"
 VILLAGE = "522323109001"
+
+
+def headers_for(role: str, region: str, subject: str) -> dict[str, str]:
+    settings = StackSettings(jwt_secret=os.environ["FUPIN_JWT_SECRET"])
+    return {"Authorization": f"Bearer {issue_token(settings, subject=subject, roles=[role], region=region)}"}
+
+
+STEPS = [
+    ("application", "village_cadre", 12, {"application": "村民申请发展肉牛养殖"}),
+    (
+        "village_review",
+        "village_cadre",
+        12,
+        {"minutes": "村民代表会议同意", "vote": {"for": 21, "against": 0, "abstain": 1}},
+    ),
+    ("township_check", "township_reviewer", 9, {"opinion": "符合条件，同意上报"}),
+    ("county_approval", "county_office", 6, {"decision_no": "普扶领〔2025〕3号"}),
+]
+
+
+def approve(api: TestClient, project: dict[str, Any], *, acknowledge: bool = True) -> dict[str, Any]:
+    """Take every step of the default approval template, with the village notice ending without objection."""
+    region = project["region_code"]
+    county = headers_for("county_office", region[:6], "county-finance")
+    result: dict[str, Any] = {}
+    for key, role, digits, evidence in STEPS:
+        who = headers_for(role, region[:digits], f"{role}-1")
+        body = {"step": key, "evidence": evidence, "acknowledge_warnings": acknowledge}
+        result = ok(api.post(f"{API}/projects/{project['id']}/steps", json=body, headers=who), 200)
+        if key == "village_review":
+            ok(api.post(f"{API}/projects/{project['id']}/notice-end", json={}, headers=county), 200)
+    return result
 
 
 def ok(response: Any, status: int = 201) -> dict[str, Any]:
@@ -103,7 +139,7 @@ def make_project(
             headers=headers,
         )
     )
-    ok(api.post(f"{API}/projects/{project['id']}/approve", json={"acknowledge_warnings": True}, headers=headers), 200)
+    approve(api, project)
     if allocate:
         ok(
             api.post(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.funds.flows import API, make_budget, make_project, ok
+from tests.funds.flows import API, approve, make_budget, make_project, ok
 
 pytestmark = pytest.mark.integration
 
@@ -38,10 +38,7 @@ class TestLedger:
                 headers=county,
             )
         )
-        ok(
-            api.post(f"{API}/projects/{project['id']}/approve", json={"acknowledge_warnings": True}, headers=county),
-            200,
-        )
+        approve(api, project)
         before = sql("SELECT count(*) FROM entry")
         response = api.post(
             f"{API}/projects/{project['id']}/allocations",
