@@ -6,7 +6,9 @@ pays once. When the budget or pool is short, nothing is paid, the reason is reco
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -112,6 +114,40 @@ def _try_pay(
         return None
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What funds says back to a request: its kind, id, amount, region and the request's own fields."""
+
+    kind: str
+    request_id: str
+    amount: Decimal
+    region_code: str
+    base: dict[str, Any]
+
+
+def _answer(
+    session: Session, envelope: Envelope, answer: Answer, paid_by: str | None, reason: str, available: Decimal
+) -> None:
+    """Record the request once and answer ``<kind>.paid`` with the transaction, or ``<kind>.short`` with why."""
+    status = "paid" if paid_by else "short"
+    _record(
+        session,
+        envelope,
+        kind=answer.kind,
+        request_id=answer.request_id,
+        amount=answer.amount,
+        status=status,
+        region_code=answer.region_code,
+        reason="" if paid_by else reason,
+        transaction_id=paid_by,
+    )
+    if paid_by:
+        extra: dict[str, Any] = {"transaction_id": paid_by, "paid_on": session_clock(session).today()}
+    else:
+        extra = {"reason": reason, "available": f"{available:.2f}"}
+    emit(session, f"{answer.kind}.{status}", answer.request_id, answer.base | extra)
+
+
 def on_subsidy_due(session: Session, envelope: Envelope) -> None:
     """loan.subsidy_due → subsidy.paid from the interest-subsidy budget of the period's year, or subsidy.short."""
     data = envelope.data
@@ -137,36 +173,8 @@ def on_subsidy_due(session: Session, envelope: Envelope) -> None:
             region = budget.region_code
             break
     base = {k: data[k] for k in ("subsidy_id", "loan_id", "period_start", "period_end")} | {"amount": f"{amount:.2f}"}
-    if paid_by:
-        _record(
-            session,
-            envelope,
-            kind="subsidy",
-            request_id=data["subsidy_id"],
-            amount=amount,
-            status="paid",
-            region_code=region,
-            transaction_id=paid_by,
-        )
-        emit(
-            session,
-            "subsidy.paid",
-            data["subsidy_id"],
-            base | {"transaction_id": paid_by, "paid_on": session_clock(session).today()},
-        )
-        return
-    reason = "budget_short" if budgets else "no_budget"
-    _record(
-        session,
-        envelope,
-        kind="subsidy",
-        request_id=data["subsidy_id"],
-        amount=amount,
-        status="short",
-        region_code=region,
-        reason=reason,
-    )
-    emit(session, "subsidy.short", data["subsidy_id"], base | {"reason": reason, "available": f"{available:.2f}"})
+    answer = Answer("subsidy", data["subsidy_id"], amount, region, base)
+    _answer(session, envelope, answer, paid_by, "budget_short" if budgets else "no_budget", available)
 
 
 def on_compensation_requested(session: Session, envelope: Envelope) -> None:
@@ -189,37 +197,9 @@ def on_compensation_requested(session: Session, envelope: Envelope) -> None:
             region_code=pool.region_code,
         )
     base = {k: data[k] for k in ("claim_id", "loan_id", "pool_id")} | {"amount": f"{amount:.2f}"}
-    if paid_by:
-        _record(
-            session,
-            envelope,
-            kind="compensation",
-            request_id=data["claim_id"],
-            amount=amount,
-            status="paid",
-            region_code=pool.region_code if pool else "",
-            transaction_id=paid_by,
-        )
-        emit(
-            session,
-            "compensation.paid",
-            data["claim_id"],
-            base | {"transaction_id": paid_by, "paid_on": session_clock(session).today()},
-        )
-        return
-    reason = "pool_short" if pool else "unknown_pool"
     available = accounts.balance(session, pool.account_id) if pool else ZERO
-    _record(
-        session,
-        envelope,
-        kind="compensation",
-        request_id=data["claim_id"],
-        amount=amount,
-        status="short",
-        region_code=pool.region_code if pool else "",
-        reason=reason,
-    )
-    emit(session, "compensation.short", data["claim_id"], base | {"reason": reason, "available": f"{available:.2f}"})
+    answer = Answer("compensation", data["claim_id"], amount, pool.region_code if pool else "", base)
+    _answer(session, envelope, answer, paid_by, "pool_short" if pool else "unknown_pool", available)
 
 
 def create_pool(session: Session, body: PoolCreate, principal: Principal) -> RiskPool:
