@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Numeric, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.db import AwareDateTime, service_registry
@@ -251,7 +251,7 @@ class Sample(IdentificationTable, table=True):
     region_code: str = Field(max_length=12)
     year: int
     rate: Decimal = Field(sa_column=Column(Numeric(5, 4), nullable=False))
-    seed: int
+    seed: int = Field(sa_type=BigInteger)  # type: ignore[call-overload]
     batch_case_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     sampled_case_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     drawn_by: str = Field(max_length=120)

@@ -75,10 +75,11 @@ class TestNoticeBoard:
         rows = CalamineWorkbook.from_filelike(io.BytesIO(xlsx.content)).get_sheet_by_name("公示名单").to_python()
         header = rows[2]
         assert header[:5] == ["序号", "区划代码", "村民小组", "户主姓名", "身份证号（脱敏）"]
-        lines = {row[3]: row for row in rows[3:]}
+        lines = {row[4]: row for row in rows[3:]}
+        assert len(lines) == 2
         for head in heads:
-            line = lines[head["name"]]
-            assert line[1] == VILLAGE and line[2] == "1组" and line[4] == mask_resident_id(head["id_number"])
+            line = lines[mask_resident_id(head["id_number"])]
+            assert line[1] == VILLAGE and line[2] == "1组" and line[3] == head["name"]
             assert line[5] == 3  # a number the county can sum
         flat = str(rows)
         assert all(h["id_number"] not in flat for h in heads)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import secrets
 from decimal import Decimal
 from typing import Annotated
 
@@ -17,7 +18,6 @@ from shared.auth import Principal
 from shared.clock import session_clock
 from shared.deps import ReadSessionDep, SessionDep
 from shared.errors import Conflict
-from shared.ids import new_id
 from shared.refusals import Refusal, Refused
 from shared.scope import get_in_scope, require_region
 
@@ -76,7 +76,7 @@ def draw_sample(session: Session, body: SampleCreate, principal: Principal) -> S
         raise Refused(
             Refusal("empty_batch", f"no {body.kind} case of {body.township_code} waits at {body.step}", "step")
         )
-    seed = body.seed if body.seed is not None else int.from_bytes(new_id().encode()[-6:], "big")
+    seed = body.seed if body.seed is not None else secrets.randbelow(2**53)
     sample = Sample(
         kind=body.kind,
         step=body.step,

@@ -41,6 +41,7 @@ def create_rule_set(session: Session, body: RuleSetCreate, principal: Principal)
     ).one()
     data = body.model_dump()
     data["village_exit_conditions"] = [c.model_dump() for c in body.village_exit_conditions]
+    data["poverty_line"], data["local_average_income"] = body.poverty_line, body.local_average_income
     rule_set = RuleSet(
         **data, version=(last or 0) + 1, created_by=principal.subject, created_at=session_clock(session).now()
     )

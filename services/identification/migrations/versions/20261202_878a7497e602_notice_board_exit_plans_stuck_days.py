@@ -1,4 +1,4 @@
-"""notice board lines, exit plans, stuck days (reports)
+"""notice board lines, exit plans, stuck days (reports); sample seeds as big integers
 
 Existing rows get defaults: notices published before keep empty board lines, rule sets a 30-day stuck limit.
 
@@ -42,6 +42,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('head_id_masked', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('member_count', sa.Integer(), nullable=False, server_default='0'))
 
+    with op.batch_alter_table('sample', schema=None) as batch_op:
+        batch_op.alter_column('seed', existing_type=sa.Integer(), type_=sa.BigInteger(), existing_nullable=False)
+
     with op.batch_alter_table('ruleset', schema=None) as batch_op:
         batch_op.add_column(sa.Column('stuck_after_days', sa.Integer(), nullable=False, server_default='30'))
 
@@ -50,6 +53,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('ruleset', schema=None) as batch_op:
         batch_op.drop_column('stuck_after_days')
+
+    with op.batch_alter_table('sample', schema=None) as batch_op:
+        batch_op.alter_column('seed', existing_type=sa.BigInteger(), type_=sa.Integer(), existing_nullable=False)
 
     with op.batch_alter_table('noticeentry', schema=None) as batch_op:
         batch_op.drop_column('member_count')
