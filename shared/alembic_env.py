@@ -20,7 +20,7 @@ def run_migrations(metadata: MetaData) -> None:
         _run(connection, metadata)
 
 
-def _run(connection, metadata: MetaData) -> None:  # type: ignore[no-untyped-def]
+def _run(connection, metadata: MetaData) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,

@@ -14,6 +14,7 @@ from pathlib import Path
 import structlog
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from nats.aio.client import Client
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData
 
@@ -58,7 +59,7 @@ class Runtime:
         self.own = own
         self.db = Database(stack.database_url(spec.name), service=spec.name, clock=clock)
         self.metrics = ServiceMetrics(spec.name)
-        self.nc = None
+        self.nc: Client | None = None
         self.relay: OutboxRelay | None = None
         self.consumers: list[EventConsumer] = []
         self.tasks: list[asyncio.Task[None]] = []
@@ -148,7 +149,7 @@ def _install_observability(app: FastAPI, runtime: Runtime) -> None:
     metrics = runtime.metrics
 
     @app.middleware("http")
-    async def _observe(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def _observe(request: Request, call_next):
         request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
@@ -203,7 +204,7 @@ def _audit_router() -> APIRouter:
     return router
 
 
-def app_factory(spec: ServiceSpec):  # type: ignore[no-untyped-def]
+def app_factory(spec: ServiceSpec):
     """``create_app`` for a service module: uvicorn calls it with ``--factory``; tests pass settings and a clock."""
 
     def create_app(stack: StackSettings | None = None, clock: Clock | None = None) -> FastAPI:

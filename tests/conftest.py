@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import nats
 import pytest
 
 os.environ.setdefault("FUPIN_JWT_SECRET", "test-secret-for-the-suite-only-0123456789abcdef")
 os.environ.setdefault("FUPIN_LOG_LEVEL", "WARNING")
 
 from shared.auth import issue_token
+from shared.cli.services import SERVICES, load_spec
+from shared.db import upgrade
 from shared.natsserver import NatsServer
 from shared.settings import StackSettings
 from tests.support.ports import free_port
@@ -29,13 +34,41 @@ def postgres_server() -> Iterator[PostgresServer]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def nats_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    """One JetStream server per test worker."""
+    server = NatsServer(tmp_path_factory.mktemp("nats"), port=free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
-    """A fresh JetStream server for one test, so streams and consumers start empty."""
+def nats_server(nats_session: NatsServer) -> NatsServer:
+    """The worker's JetStream server with every stream (and so every consumer) deleted: each test starts empty.
+
+    A test that stops or kills the broker takes ``own_nats_server`` instead."""
+    asyncio.run(_delete_streams(nats_session.url))
+    return nats_session
+
+
+@pytest.fixture
+def own_nats_server(tmp_path: Path) -> Iterator[NatsServer]:
+    """A JetStream server of this test's own, for tests that stop, kill or wipe it."""
     server = NatsServer(tmp_path / "nats", port=free_port())
     server.start()
     yield server
     server.stop()
+
+
+async def _delete_streams(url: str) -> None:
+    nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=1)
+    try:
+        js = nc.jetstream()
+        for info in await js.streams_info():
+            await js.delete_stream(info.config.name)
+    finally:
+        await nc.close()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -43,13 +76,64 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+class Templates:
+    """Per worker and backend, each service's database migrated once; tests get copies of it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.made: dict[tuple[str, str], str] = {}
+
+    def sqlite(self, service: str) -> Path:
+        key = ("sqlite", service)
+        if key not in self.made:
+            path = self.folder / f"template-{service}.db"
+            upgrade(load_spec(service).migrations, f"sqlite:///{path}", service=service)
+            self.made[key] = str(path)
+        return Path(self.made[key])
+
+    def postgres(self, server: PostgresServer, service: str) -> str:
+        key = ("postgres", service)
+        if key not in self.made:
+            url = server.create_database(f"template_{service}")
+            upgrade(load_spec(service).migrations, url, service=service)
+            self.made[key] = url.rsplit("/", 1)[1]
+        return self.made[key]
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
+    return Templates(tmp_path_factory.mktemp("templates"))
+
+
 @pytest.fixture
-def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Callable[[str], str]:
-    """Makes an empty database for a service on the test's backend and returns its URL."""
+def database_url(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest, templates: Templates
+) -> Callable[[str], str]:
+    """Makes a database for a service on the test's backend and returns its URL: for one of the five services a
+    copy of its database migrated once per worker (a file copy on SQLite, ``CREATE DATABASE … TEMPLATE`` on
+    PostgreSQL), otherwise an empty one. Tests of the migrations themselves take ``empty_database_url``."""
 
     def make(service: str) -> str:
         if backend == "sqlite":
-            return f"sqlite:///{tmp_path / f'{service}.db'}"
+            target = tmp_path / f"{service}.db"
+            if service in SERVICES:
+                shutil.copyfile(templates.sqlite(service), target)
+            return f"sqlite:///{target}"
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        if service in SERVICES:
+            return server.create_database(service, template=templates.postgres(server, service))
+        return server.create_database(service)
+
+    return make
+
+
+@pytest.fixture
+def empty_database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Callable[[str], str]:
+    """An empty database on the test's backend, for tests that run migrations from the start."""
+
+    def make(service: str) -> str:
+        if backend == "sqlite":
+            return f"sqlite:///{tmp_path / f'{service}-empty.db'}"
         server: PostgresServer = request.getfixturevalue("postgres_server")
         return server.create_database(service)
 

@@ -105,7 +105,7 @@ from shared.files.uploads import spool
 from shared.idempotency import IdempotencyDep
 from shared.masking import mask_account
 from shared.pagination import Page, PageDep, paginate
-from shared.scope import RegionParam, get_in_scope, in_scope
+from shared.scope import RegionParam, get_in_scope, in_scope, narrow
 from shared.workflow import store
 from shared.workflow.template import Template, TemplateBody
 
@@ -820,7 +820,7 @@ def share_report(
     region: Annotated[str, Query(pattern=r"^\d{6,12}$")],
 ) -> list[ShareStatusPublic]:
     """The share rules of a county (the first six digits of ``region``) and year over approved projects."""
-    if not principal.covers(region) and not region.startswith(principal.region):
+    if narrow(principal.region, region) is None:
         return []
     return [ShareStatusPublic(**s.__dict__) for s in projects.share_report(session, region_code=region, year=year)]
 

@@ -39,7 +39,7 @@ from services.loans.schemas import (
     SchedulePublic,
     SubsidyPublic,
 )
-from shared.auth import CurrentPrincipal, Principal, Role, require
+from shared.auth import Principal, Role, require
 from shared.deps import ReadSessionDep, SessionDep
 from shared.files.mime import PDF, attachment
 from shared.idempotency import IdempotencyDep
@@ -67,7 +67,7 @@ SEES_PERSONAL_DATA = (Role.bank_officer, Role.system)
 
 
 @router.post("/schedules/preview", response_model=SchedulePublic, tags=["schedules"])
-def preview_schedule(body: SchedulePreview, _: CurrentPrincipal) -> SchedulePublic:
+def preview_schedule(body: SchedulePreview, _: Reader) -> SchedulePublic:
     """The repayment schedule (还款计划) for given terms, without creating a loan."""
     return schedule_public(generate_schedule(lending.preview_terms(body)))
 

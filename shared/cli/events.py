@@ -47,7 +47,7 @@ def replay(
         typer.echo(f"{name}: {count} events queued for republishing")
 
 
-async def _with_js(action):  # type: ignore[no-untyped-def]
+async def _with_js(action):
     settings = stack_settings()
     nc = await connect(settings, name="fupin-cli")
     try:

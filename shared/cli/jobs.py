@@ -23,7 +23,7 @@ def _client(service: str) -> httpx.Client:
     )
 
 
-def _check(response: httpx.Response) -> dict | list:  # type: ignore[type-arg]
+def _check(response: httpx.Response) -> dict | list:
     if response.status_code >= 400:
         typer.echo(f"{response.status_code}: {response.json().get('detail', response.text)}", err=True)
         raise typer.Exit(1)

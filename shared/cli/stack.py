@@ -101,13 +101,14 @@ def _import_demo(settings: StackSettings, data_dir: Path, households: int, stopp
             module.demo(settings, data_dir, households, stopping)
 
 
-def _wait_ready(settings: StackSettings, children, timeout: float, stopping) -> None:  # type: ignore[no-untyped-def]
+def _wait_ready(settings: StackSettings, children, timeout: float, stopping) -> None:
     deadline = time.monotonic() + timeout
     pending = {name for name, _ in children}
     while pending and not stopping():
         for name, proc in children:
             if proc.poll() is not None:
-                raise typer.Exit(f"{name} failed to start (exit {proc.returncode}); see its log") from None
+                typer.echo(f"{name} failed to start (exit {proc.returncode}); see its log", err=True)
+                raise typer.Exit(1) from None
         for name in list(pending):
             try:
                 response = httpx.get(f"http://127.0.0.1:{settings.service_port(name)}/readyz", timeout=1)
@@ -116,7 +117,8 @@ def _wait_ready(settings: StackSettings, children, timeout: float, stopping) -> 
             except httpx.HTTPError:
                 pass
         if time.monotonic() > deadline:
-            raise typer.Exit(f"not ready after {timeout}s: {', '.join(sorted(pending))}")
+            typer.echo(f"not ready after {timeout}s: {', '.join(sorted(pending))}", err=True)
+            raise typer.Exit(1)
         time.sleep(0.3)
 
 

@@ -113,7 +113,7 @@ class EventConsumer:
                 sub = None
                 await asyncio.sleep(1.0)
 
-    async def handle(self, msg) -> None:  # type: ignore[no-untyped-def]
+    async def handle(self, msg) -> None:
         attempt = msg.metadata.num_delivered
         try:
             envelope = Envelope.model_validate_json(msg.data)
@@ -152,7 +152,7 @@ class EventConsumer:
                 handler(session, envelope)
         return True
 
-    async def _dead_letter(self, msg, envelope: Envelope | None, error: str) -> None:  # type: ignore[no-untyped-def]
+    async def _dead_letter(self, msg, envelope: Envelope | None, error: str) -> None:
         event_type = envelope.type if envelope else "unknown"
         body = {
             "consumer": self.name,
@@ -172,7 +172,7 @@ class EventConsumer:
             self.metrics.dead_letters(consumer=self.name).inc()
         self._count("dead_lettered")
 
-    async def _report_lag(self, sub) -> None:  # type: ignore[no-untyped-def]
+    async def _report_lag(self, sub) -> None:
         if self.metrics is None:
             return
         info = await sub.consumer_info()

@@ -136,10 +136,10 @@ def mark_for_replay(session: Session, since: datetime) -> int:
     result = session.execute(
         update(OUTBOX).where(OUTBOX.c.created_at >= since, OUTBOX.c.sent_at.is_not(None)).values(sent_at=None)
     )
-    return result.rowcount or 0
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def purge_sent(session: Session, *, now: datetime, retention: timedelta) -> int:
     """Drop sent rows older than the retention; the replay window ends there."""
     result = session.execute(delete(OUTBOX).where(OUTBOX.c.sent_at.is_not(None), OUTBOX.c.sent_at < now - retention))
-    return result.rowcount or 0
+    return int(getattr(result, "rowcount", 0) or 0)

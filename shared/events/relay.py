@@ -108,7 +108,7 @@ class OutboxRelay:
                 .order_by(OUTBOX.c.seq)
                 .limit(self.settings.relay_batch)
             )
-            return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+            return [tuple(row) for row in session.execute(query)]
 
     def _mark_sent(self, seqs: list[int]) -> None:
         with self.db.transaction() as session:

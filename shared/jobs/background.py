@@ -51,7 +51,7 @@ def fail_abandoned(
     session: Session, model: Any, *, kind: str, message: str = INTERRUPTED, queued_grace: timedelta = QUEUED_GRACE
 ) -> list[str]:
     """Mark failed every job of ``model`` whose runner is gone; the ids of those jobs."""
-    engine = session.get_bind().engine  # type: ignore[union-attr]
+    engine = session.get_bind().engine
     now = session_clock(session).now()
     jobs = session.execute(
         select(model.id, model.status, model.created_at).where(model.status.in_(("running", "queued")))

@@ -25,6 +25,7 @@ from sqlmodel import Session
 from shared.clock import SHANGHAI
 from shared.db import Database
 from shared.events.tables import infra_tables
+from shared.ids import new_id
 from shared.jobs.locks import AdvisoryLock
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ class PeriodicRunner:
         if acquired:
             lock.acquire()
         try:
-            period = f"{day.isoformat()}@rerun:{self.clock.now().isoformat(timespec='microseconds')}"
+            period = f"{day.isoformat()}@rerun:{new_id()}"
             self._run(job, lock, period, day, kind="rerun")
         finally:
             if acquired:

@@ -51,6 +51,8 @@ def test_never_answers_500(server: ServiceProcess, token) -> None:  # type: igno
         def exercise(case) -> None:  # type: ignore[no-untyped-def]
             response = case.call(headers=headers)
             content_type = "".join(response.headers.get("content-type", []))
+            if response.status_code == 503 and '"service_unavailable"' in response.text:
+                return  # another service it reads from is not running here: the 503 the design asks for
             if response.status_code >= 500 or (
                 response.status_code >= 400 and not content_type.startswith("application/problem+json")
             ):

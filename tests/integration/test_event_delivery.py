@@ -24,6 +24,12 @@ CONSUMER = "identification-households"
 
 
 @pytest.fixture
+def nats_server(own_nats_server: NatsServer) -> NatsServer:
+    """These tests stop the broker and wipe its disk: a server of their own, not the worker's."""
+    return own_nats_server
+
+
+@pytest.fixture
 def procs(tmp_path: Path, nats_server: NatsServer, database_url) -> Iterator[ProcessStack]:  # type: ignore[no-untyped-def]
     stack = ProcessStack(tmp_path, nats_server, database_url, ["registry", "identification", "notifications"])
     yield stack

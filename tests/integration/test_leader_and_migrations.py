@@ -14,9 +14,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_migrations_match_the_models(service, database_url) -> None:
+def test_migrations_match_the_models(service, empty_database_url) -> None:
     spec = load_spec(service)
-    url = database_url(service)
+    url = empty_database_url(service)
     upgrade(spec.migrations, url, service=service)
     upgrade(spec.migrations, url, service=service)  # a second run is a no-op
     engine = make_engine(url, immediate=False)

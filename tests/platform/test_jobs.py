@@ -103,12 +103,12 @@ def test_a_runner_whose_lock_connection_is_killed_stops_and_rolls_back(postgres_
     assert scalar(job_db, "SELECT sum(n) FROM job_effect") == 1
 
 
-def test_an_old_database_upgrades_to_the_partial_index(database_url, backend) -> None:
+def test_an_old_database_upgrades_to_the_partial_index(empty_database_url, backend) -> None:
     from alembic import command
 
     from shared.db import alembic_config, make_engine
 
-    url = database_url("registry")
+    url = empty_database_url("registry")
     engine = make_engine(url, immediate=False)
     with engine.connect() as conn:
         cfg = alembic_config(SPEC.migrations, url)

@@ -98,12 +98,13 @@ class PostgresServer:
             capture_output=True,
         )
 
-    def create_database(self, prefix: str = "t") -> str:
-        """A new empty database; returns its full SQLAlchemy URL."""
+    def create_database(self, prefix: str = "t", *, template: str | None = None) -> str:
+        """A new database, empty or a copy of ``template`` (a database name); returns its full SQLAlchemy URL."""
         name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        copy = f' TEMPLATE "{template}"' if template else ""
         engine = create_engine(f"{self.url}/postgres", isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
         engine.dispose()
         return f"{self.url}/{name}"
 
