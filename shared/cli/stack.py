@@ -141,6 +141,10 @@ def test(
     """Run every test: unit, and integration against a real nats-server and PostgreSQL."""
     if not (shutil.which("initdb") or list(Path("/usr/lib/postgresql").glob("*/bin/initdb"))):
         _install_postgres()
+    if not ctx.args:  # the whole run (CI's): the type checker first, over the files pyproject.toml lists
+        typer.echo("mypy …")
+        if subprocess.call([sys.executable, "-m", "mypy"], cwd=ROOT):
+            raise typer.Exit(1)
     cmd = [sys.executable, "-m", "pytest"]
     if workers not in ("0", ""):
         cmd += ["-n", workers, "--dist", "loadfile"]

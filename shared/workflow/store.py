@@ -97,7 +97,7 @@ def record(
     session: Session, tables: WorkflowTables, *, instance_id: str, move: Move, actor: str, now: datetime
 ) -> Transition:
     """Write one transition: actor, role, time, evidence and comment."""
-    values = {
+    values: dict[str, Any] = {
         "id": new_id(),
         "instance_id": instance_id,
         "action": move.action.value,

@@ -41,7 +41,7 @@ LEVEL_CODE_LENGTH = {
 class EvidenceKind(StrEnum):
     attachment = "attachment"  # ids of uploaded files; ``min`` of them
     text = "text"  # a non-empty text (minutes summary, reason)
-    count = "count"  # a whole number >= ``min`` (attendance)
+    count = "count"  # type: ignore[assignment]  # a whole number >= ``min`` (attendance); shadows str.count
     tally = "tally"  # {"for", "against", "abstain"} whole numbers (a vote)
     answers = "answers"  # an object holding every key in ``fields`` (a survey)
 
