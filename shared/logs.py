@@ -18,6 +18,16 @@ def _mask(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any
     return event_dict
 
 
+class _Stderr:
+    """Whatever ``sys.stderr`` is when a line is written (a test's capture, a redirected file), never a stale one."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     shared_processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -28,11 +38,11 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     ]
     structlog.configure(
         processors=[*shared_processors, structlog.processors.JSONRenderer(ensure_ascii=False)],
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(_Stderr()),  # type: ignore[arg-type]
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_Stderr())
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[
@@ -46,4 +56,9 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     structlog.contextvars.bind_contextvars(service=service)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.asgi"):
+        # uvicorn's own handlers write tracebacks unmasked: its lines go through ours instead.
+        server = logging.getLogger(name)
+        server.handlers[:] = []
+        server.propagate = True
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)

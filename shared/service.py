@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -23,7 +24,7 @@ from shared.auth import Role, require
 from shared.clock import Clock
 from shared.db import Database, upgrade
 from shared.deps import ReadSessionDep
-from shared.errors import install_problem_handlers
+from shared.errors import install_problem_handlers, problem
 from shared.events.bus import connect, ensure_streams
 from shared.events.consumer import EventConsumer, Subscription
 from shared.events.relay import OutboxRelay
@@ -35,6 +36,13 @@ from shared.settings import ServiceSettings, StackSettings, stack_settings
 
 log = logging.getLogger(__name__)
 access_log = structlog.get_logger("fupin.access")
+error_log = structlog.get_logger("fupin.error")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def _request_id(given: str | None) -> str:
+    """The caller's request id if it is a plain token, else one of ours (a header never reaches a log raw)."""
+    return given if given and _REQUEST_ID.match(given) else str(uuid.uuid4())
 
 
 @dataclass(frozen=True)
@@ -150,11 +158,22 @@ def _install_observability(app: FastAPI, runtime: Runtime) -> None:
 
     @app.middleware("http")
     async def _observe(request: Request, call_next):
-        request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
+        request_id = _request_id(request.headers.get("x-request-id"))
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         try:
             response: Response = await call_next(request)
+        except Exception:
+            # Ours to log (masked, with the request id), never the server's: its traceback would carry the
+            # SQL parameters, resident IDs and phones included. Counted and access-logged like any response.
+            error_log.exception("unhandled error", method=request.method, path=request.url.path)
+            response = problem(
+                500,
+                "internal_error",
+                "Internal error",
+                f"an unexpected error; it is logged under request id {request_id}",
+                instance=request.url.path,
+            )
         finally:
             structlog.contextvars.unbind_contextvars("request_id")
         route = request.scope.get("route")
