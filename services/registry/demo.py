@@ -33,7 +33,7 @@ from services.registry.domain.codes import (
     Status,
 )
 from services.registry.imports.template import COLUMNS
-from services.registry.regions import DEMO_COUNTY
+from services.registry.regions.service import DEMO_COUNTY
 
 T = TypeVar("T", bound=Hashable)
 SEED = 3

@@ -1,36 +1,63 @@
-"""What the registry publishes (household, member and helper events) and consumes (identification's decisions)."""
+"""What the registry publishes: the data of its household, member and helper events, and the calls that put
+them in the outbox (``shared.events.outbox``) in the caller's transaction. What it consumes is in ``handlers``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlmodel import Session
 
-from services.registry.domain.status import status_decision
 from services.registry.models import Household, Member, MemberChange, Pairing
-from shared.clock import session_clock
-from shared.events.catalogue import validate_data
-from shared.events.consumer import Subscription
-from shared.events.envelope import Envelope
-from shared.events.outbox import emit
+from shared.events.outbox import emit, outbox_rows
 from shared.masking import mask_phone
 
+HOUSEHOLD_REGISTERED = "household.registered"
+HOUSEHOLD_UPDATED = "household.updated"
 
-def household_data(household: Household, member_ids: list[str]) -> dict[str, object]:
+# A household written set-based (the import) as its event needs it:
+# (id, region code, head member id, member ids, status, version); a plain tuple, like the rows around it.
+NewHousehold = tuple[str, str, str, tuple[str, ...], str, int]
+
+
+def household_facts(
+    household_id: str, region_code: str, head_member_id: str, member_ids: Sequence[str], version: int, status: str
+) -> dict[str, Any]:
+    """The data of ``household.registered`` and ``household.updated``: the catalogue's fields and the status."""
     return {
-        "household_id": household.id,
-        "region_code": household.region_code,
-        "head_member_id": household.head_member_id,
-        "member_ids": member_ids,
-        "version": household.version,
-        "status": household.status,
+        "household_id": household_id,
+        "region_code": region_code,
+        "head_member_id": head_member_id,
+        "member_ids": list(member_ids),
+        "version": version,
+        "status": status,
     }
 
 
+def household_data(household: Household, member_ids: Sequence[str]) -> dict[str, Any]:
+    return household_facts(
+        household.id, household.region_code, household.head_member_id, member_ids, household.version, household.status
+    )
+
+
 def household_registered(session: Session, household: Household, members: list[Member]) -> None:
-    emit(session, "household.registered", household.id, household_data(household, [m.id for m in members]))
+    emit(session, HOUSEHOLD_REGISTERED, household.id, household_data(household, [m.id for m in members]))
 
 
 def household_updated(session: Session, household: Household, member_ids: list[str]) -> None:
-    emit(session, "household.updated", household.id, household_data(household, member_ids))
+    emit(session, HOUSEHOLD_UPDATED, household.id, household_data(household, member_ids))
+
+
+def registered_rows(
+    session: Session, households: Sequence[NewHousehold], *, created_at: Any, event_ids: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """``household.registered`` for households the import writes set-based, as outbox rows for its own statement
+    (``OUTBOX_COLUMNS``; ``created_at`` as the driver takes it): the same data ``household_registered`` emits."""
+    items = [
+        (h, household_facts(h, region, head, members, version, status))
+        for h, region, head, members, status, version in households
+    ]
+    return outbox_rows(session, HOUSEHOLD_REGISTERED, items, created_at=created_at, event_ids=event_ids)
 
 
 def member_changed(session: Session, change: MemberChange, *, new_member_id: str | None = None) -> None:
@@ -49,93 +76,25 @@ def member_changed(session: Session, change: MemberChange, *, new_member_id: str
     emit(session, event_type, change.household_id, data)
 
 
+def _pairing_data(pairing: Pairing, phone: str) -> dict[str, Any]:
+    return {
+        "helper_id": pairing.helper_id,
+        "household_id": pairing.household_id,
+        "phone_masked": mask_phone(phone),
+        "pairing_id": pairing.id,
+    }
+
+
 def helper_assigned(session: Session, pairing: Pairing, phone: str) -> None:
-    data = {
-        "helper_id": pairing.helper_id,
-        "household_id": pairing.household_id,
-        "phone_masked": mask_phone(phone),
-        "start_date": pairing.start_date,
-        "pairing_id": pairing.id,
-    }
-    emit(session, "helper.assigned", pairing.household_id, data)
-
-
-def helper_released(session: Session, pairing: Pairing, phone: str) -> None:
-    data = {
-        "helper_id": pairing.helper_id,
-        "household_id": pairing.household_id,
-        "phone_masked": mask_phone(phone),
-        "end_date": pairing.end_date,
-        "pairing_id": pairing.id,
-    }
-    emit(session, "helper.released", pairing.household_id, data)
-
-
-def registered_outbox_rows(
-    session: Session, households: list[dict[str, object]], members: list[dict[str, object]]
-) -> list[dict[str, object]]:
-    """``household.registered`` for many households at once, as outbox rows for a set-based insert."""
-    by_household: dict[object, list[str]] = {}
-    for m in members:
-        by_household.setdefault(m["household_id"], []).append(str(m["id"]))
-    source = session.info.get("service", "registry")
-    now = session_clock(session).now()
-    rows = []
-    for h in households:
-        data = {
-            "household_id": h["id"],
-            "region_code": h["region_code"],
-            "head_member_id": h["head_member_id"],
-            "member_ids": by_household.get(h["id"], []),
-            "version": h["version"],
-            "status": h["status"],
-        }
-        envelope = Envelope(
-            type="household.registered",
-            source=source,
-            subject=str(h["id"]),
-            time=now,
-            data=validate_data("household.registered", data),
-        )
-        rows.append(
-            {
-                "event_id": envelope.id,
-                "event_type": envelope.type,
-                "aggregate_id": envelope.subject,
-                "payload": envelope.model_dump_json(),
-                "created_at": envelope.time,
-                "sent_at": None,
-            }
-        )
-    return rows
-
-
-def on_status_decision(session: Session, event: Envelope) -> None:
-    """household.approved / rejected / exited / returned: keep the registry's copy of the status in step."""
-    from services.registry import service  # service imports this module to emit
-
-    data = event.data
-    change = status_decision(event_type=event.type, year=data["year"], kind=data.get("kind"))
-    if change is None:
-        return
-    service.record_status_decision(
+    emit(
         session,
-        data["household_id"],
-        change,
-        case_id=data["case_id"],
-        decided_at=event.time,
-        actor=f"event:{event.type}:{event.id}",
+        "helper.assigned",
+        pairing.household_id,
+        _pairing_data(pairing, phone) | {"start_date": pairing.start_date},
     )
 
 
-SUBSCRIPTIONS = (
-    Subscription(
-        name="registry-household-status",
-        handlers={
-            "household.approved": on_status_decision,
-            "household.rejected": on_status_decision,
-            "household.exited": on_status_decision,
-            "household.returned": on_status_decision,
-        },
-    ),
-)
+def helper_released(session: Session, pairing: Pairing, phone: str) -> None:
+    emit(
+        session, "helper.released", pairing.household_id, _pairing_data(pairing, phone) | {"end_date": pairing.end_date}
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -12,6 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from shared.db import AwareDateTime, service_registry
 from shared.events.tables import infra_tables
+from shared.ids import new_id
 
 
 class RegistryTable(SQLModel, registry=service_registry()):
@@ -19,10 +19,6 @@ class RegistryTable(SQLModel, registry=service_registry()):
 
 
 INFRA = infra_tables(RegistryTable.metadata)
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 def Stamp() -> Any:

@@ -287,5 +287,5 @@ class TestHelpers:
         assert api.post(f"{H}/{paired['id']}/contacts", json=contact, headers=county).status_code == 201
         report = api.get("/api/v1/contacts/coverage", headers=county).json()
         assert (report["households"], report["without_helper"], report["duties_met"]) == (2, 1, 1)
-        rows = {r["household_id"]: r for r in report["rows"]}
+        rows = {r["household_id"]: r for r in report["items"]}
         assert rows[alone["id"]]["helper_ids"] == []

@@ -85,7 +85,7 @@ class TestRegions:
     def test_demo_county_is_loaded_and_a_file_adds_to_it(self, api, county, system, tmp_path):
         detail = api.get("/api/v1/regions/522323109000", headers=county).json()
         assert detail["name"] == "青山镇" and [r["name"] for r in detail["path"]][-1] == "普安县"
-        assert len(api.get("/api/v1/regions", params={"parent": "522323000000"}, headers=county).json()) == 14
+        assert len(api.get("/api/v1/regions", params={"parent": "522323000000"}, headers=county).json()["items"]) == 14
         path = tmp_path / "more.csv"
         path.write_text('代码,名称\n5224,"毕节市"\n522401,"七星关区"\n522323109001,"下街社区"\n', encoding="utf-8")
         with path.open("rb") as fh:

@@ -117,9 +117,9 @@ class TestHelpers:
             status=200,
         )
         assert (ended["end_date"], ended["end_reason"], ended["active_pairings"]) == ("2025-06-01", "调岗", 0)
-        pairings = api.get(f"{H}/{poor['id']}/pairings", headers=county).json()
+        pairings = api.get(f"{H}/{poor['id']}/pairings", headers=county).json()["items"]
         assert [(p["helper_id"], p["end_date"]) for p in pairings] == [(li["id"], "2025-06-01"), (wang["id"], None)]
-        assert api.get(f"{H}/{exited['id']}/pairings", headers=county).json()[0]["end_date"] == "2025-06-01"
+        assert api.get(f"{H}/{exited['id']}/pairings", headers=county).json()["items"][0]["end_date"] == "2025-06-01"
         assert sql("SELECT count(*) FROM outbox WHERE event_type = 'helper.released'") == 2
 
         again = api.post(
@@ -132,9 +132,8 @@ class TestHelpers:
             headers=county,
         )
         assert (late.status_code, field_of(late)) == (409, "helper_id")
-        assert [h["id"] for h in api.get(f"{API}/helpers", headers=county).json()] == [wang["id"]]
-        listed = api.get(f"{API}/helpers", params={"include_ended": "true"}, headers=county).json()
-        assert {h["id"] for h in listed} == {li["id"], wang["id"]}
+        assert walk(api, "/helpers", county) == [wang["id"]]
+        assert set(walk(api, "/helpers", county, include_ended="true")) == {li["id"], wang["id"]}
 
 
 class TestUnitsAndWorkTeams:
@@ -250,7 +249,7 @@ class TestEveryPoorHouseholdHasAHelper:
         lacking = api.get(H, params={"without_helper": "true"}, headers=county).json()["items"]
         assert [h["id"] for h in lacking] == [alone["id"]]
         report = api.get(f"{API}/contacts/coverage", headers=county).json()
-        assert [r["household_id"] for r in report["rows"] if not r["helper_ids"]] == [alone["id"]]
+        assert [r["household_id"] for r in report["items"] if not r["helper_ids"]] == [alone["id"]]
 
         assert (
             api.patch(f"{H}/{paired['id']}", json={"reason": "脱贫", "status": "exited"}, headers=county).status_code

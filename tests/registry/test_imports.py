@@ -17,14 +17,16 @@ from python_calamine import CalamineWorkbook
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 
+from services.registry import events
 from services.registry.imports import job as job_module
-from services.registry.imports import outbox, reading
+from services.registry.imports import reading
 from services.registry.imports.leases import hold
 from services.registry.imports.template import COLUMNS
 from services.registry.main import create_app
 from services.registry.models import ImportJob
 from shared.clock import FrozenClock
 from shared.db import Database
+from shared.events import outbox as outbox_module
 from shared.events.catalogue import validate_data
 from shared.events.envelope import Envelope
 from tests.registry.files import household_rows, member_row, write_csv, write_xlsx
@@ -411,27 +413,30 @@ class TestJob:
             assert sorted(data["member_ids"]) == sorted(m for h, m in members if h == data["household_id"])
             assert (data["version"], data["status"], payload["subject"]) == (1, "poor", data["household_id"])
 
-    def test_a_changed_event_shape_falls_back_to_the_events_module(self, monkeypatch):
+    def test_the_fast_outbox_rows_are_the_envelope_model_and_fall_back_when_it_changes(self, monkeypatch):
+        """The import's rows come from shared's fast path (``outbox_rows``); checked here against the envelope model,
+        and when the model's rendering changes (a field more), every row is made by the model instead."""
         session = SimpleNamespace(info={"clock": FrozenClock(datetime(2025, 6, 16, 10)), "service": "registry"})
         household = ("h-1", "522323109001", "m-1", ("m-1", "m-2"), "poor", 1)
-        fast = outbox.registered_rows(session, [household], ["e-1"], created_at="now")  # type: ignore[arg-type]
-        reference = outbox.registered_outbox_rows
-        assert (
-            json.loads(fast[0][3])["data"]
-            == json.loads(
-                reference(session, *outbox._as_dicts([household]))[0]["payload"]  # type: ignore[arg-type]
-            )["data"]
+        [fast] = events.registered_rows(session, [household], created_at="now", event_ids=["e-1"])  # type: ignore[arg-type]
+        data = {"household_id": "h-1", "region_code": "522323109001", "head_member_id": "m-1"}
+        data |= {"member_ids": ["m-1", "m-2"], "version": 1, "status": "poor"}
+        reference = Envelope(
+            id="e-1",
+            type="household.registered",
+            source="registry",
+            subject="h-1",
+            time=session.info["clock"].now(),
+            data=validate_data("household.registered", data),
         )
+        assert fast[:3] + fast[4:] == ("e-1", "household.registered", "h-1", "now")
+        assert json.loads(fast[3]) == json.loads(reference.model_dump_json())
 
-        def with_more(session, households, members):  # type: ignore[no-untyped-def]
-            rows = reference(session, households, members)
-            for row in rows:
-                row["payload"] = row["payload"].replace('"version"', '"town":"青山镇","version"')
-            return rows
-
-        monkeypatch.setattr(outbox, "registered_outbox_rows", with_more)
-        slow = outbox.registered_rows(session, [household], ["e-1"], created_at="now")  # type: ignore[arg-type]
-        assert json.loads(slow[0][3])["data"]["town"] == "青山镇"
+        validate = outbox_module.validate_data
+        monkeypatch.setattr(outbox_module, "validate_data", lambda t, d: validate(t, d) | {"town": "青山镇"})
+        [slow] = events.registered_rows(session, [household], created_at="now", event_ids=["e-1"])  # type: ignore[arg-type]
+        assert json.loads(slow[3])["data"]["town"] == "青山镇"
+        assert json.loads(slow[3])["id"] == "e-1"
 
 
 class TestAbandonedJobs:

@@ -83,7 +83,7 @@ class TestDetailsEdit:
         assert member(api, cadre, household["id"], 1, as_of="2025-05-10")["party_member"] is True
         assert member(api, cadre, household["id"], 0, as_of="2025-02-28")["id"] == household["members"][0]["id"]
 
-        history = api.get(f"{H}/{household['id']}/members/{spouse['id']}/versions", headers=cadre).json()
+        history = api.get(f"{H}/{household['id']}/members/{spouse['id']}/versions", headers=cadre).json()["items"]
         assert [(v["valid_from"], v["valid_to"], v["changed"]) for v in history] == [
             ("2024-01-10", "2025-03-01", ["disability_grade", "health", "medical_insurance", "phone"]),
             ("2025-03-01", "2025-05-10", ["employment", "party_member"]),
@@ -95,7 +95,7 @@ class TestDetailsEdit:
         url = f"{H}/{household['id']}/members/{spouse['id']}/versions"
         assert api.get(url, params={"reveal": "true"}, headers=cadre).status_code == 403
         before = sql("SELECT count(*) FROM audit_log")
-        whole = api.get(url, params={"reveal": "true"}, headers=county).json()
+        whole = api.get(url, params={"reveal": "true"}, headers=county).json()["items"]
         assert whole[1]["details"]["phone"] == "13812345678"
         assert sql("SELECT count(*) FROM audit_log") == before + 1
 

@@ -10,9 +10,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.registry.domain.changes import ChangeKind, Period, birth_matches, check_change_date, member_on
+from services.registry.domain.changes import ChangeKind, birth_matches, check_change_date, member_on
 from services.registry.domain.codes import CAUSE_LABELS, Cause, ContactKind, Rank, Status, parse_label
-from services.registry.domain.contacts import duty_on
+from services.registry.domain.contacts import duty_on, duty_window
+from services.registry.domain.dates import (
+    Period,
+    current_version_holds,
+    edit_date,
+    end_date,
+    in_force,
+    not_in_future,
+    period_order,
+    version_start,
+)
 from services.registry.domain.helpers import (
     DEFAULT_LOADS,
     ended_refusal,
@@ -21,7 +31,7 @@ from services.registry.domain.helpers import (
     rank_refusal,
     release_refusal,
 )
-from services.registry.domain.income import IncomeLines, net_income, per_capita_net_income
+from services.registry.domain.income import IncomeLines, counted_on, declarable, net_income, per_capita_net_income
 from services.registry.domain.members import (
     DETAIL_FIELDS,
     MemberFacts,
@@ -30,9 +40,12 @@ from services.registry.domain.members import (
     check_identity,
     check_members,
 )
-from services.registry.domain.regions import Level, narrow_scope, parse_region_code
-from services.registry.domain.status import StatusChange, is_stale, status_decision
+from services.registry.domain.regions import Level, parse_region_code
+from services.registry.domain.status import StatusChange, decision_day, is_stale, status_decision
+from services.registry.domain.updates import blank_refusals
 from shared.errors import ValidationFailed
+from shared.refusals import Refused
+from shared.scope import narrow
 from tests.support.builders import resident_id
 
 BORN = date(1980, 5, 17)
@@ -86,12 +99,12 @@ class TestResidentId:
     )
     def test_exactly_one_head(self, relations: list[str], field: str):
         members = [MemberFacts(resident_id(serial=i), r, None, None) for i, r in enumerate(relations)]
-        with pytest.raises(ValidationFailed) as caught:
+        with pytest.raises(Refused) as caught:
             check_members(members)
         assert caught.value.field == field
 
     def test_same_id_twice_in_one_household(self):
-        with pytest.raises(ValidationFailed) as caught:
+        with pytest.raises(Refused) as caught:
             check_members([MemberFacts(GOOD, "head", None, None), MemberFacts(GOOD, "child", None, None)])
         assert caught.value.field == "members.1.id_number"
 
@@ -127,12 +140,12 @@ class TestPerCapitaNetIncome:
         assert per_capita_net_income(lines=income, household_size=size) == Decimal(expected)
 
     def test_no_members_is_refused(self):
-        with pytest.raises(ValidationFailed) as caught:
+        with pytest.raises(Refused) as caught:
             per_capita_net_income(lines=lines(wages="1"), household_size=0)
         assert caught.value.field == "household_size"
 
     def test_negative_line_is_refused(self):
-        with pytest.raises(ValidationFailed) as caught:
+        with pytest.raises(Refused) as caught:
             per_capita_net_income(lines=lines(wages="-1"), household_size=1)
         assert caught.value.field == "wages"
 
@@ -192,7 +205,7 @@ class TestRegionCodes:
         ],
     )
     def test_scope(self, scope: str, requested: str | None, expected: str | None):
-        assert narrow_scope(scope=scope, requested=requested) == expected
+        assert narrow(scope, requested) == expected
 
 
 class TestMembership:
@@ -210,13 +223,16 @@ class TestMembership:
 
     def test_change_dates(self):
         today = date(2025, 6, 16)
-        assert "future" in (check_change_date(effective_date=date(2025, 6, 17), today=today) or "")
-        assert "before the member joined" in (
-            check_change_date(effective_date=date(2020, 1, 1), today=today, joined_on=date(2021, 1, 1)) or ""
-        )
-        assert check_change_date(effective_date=today, today=today) is None
-        assert birth_matches(kind=ChangeKind.birth, birth_date=date(2025, 1, 1), effective_date=date(2025, 1, 2))
-        assert birth_matches(kind=ChangeKind.marriage_in, birth_date=date(2000, 1, 1), effective_date=today) is None
+        [future] = check_change_date(effective_date=date(2025, 6, 17), today=today)
+        assert ("future" in future.message, future.field) == (True, "effective_date")
+        [early] = check_change_date(effective_date=date(2020, 1, 1), today=today, joined_on=date(2021, 1, 1))
+        assert "before the member joined" in early.message
+        [unborn] = check_change_date(effective_date=date(2020, 1, 1), today=today, registered_on=date(2024, 1, 10))
+        assert ("before the household was registered" in unborn.message, unborn.code) == (True, "before_registration")
+        assert check_change_date(effective_date=today, today=today) == []
+        [birth] = birth_matches(kind=ChangeKind.birth, birth_date=date(2025, 1, 1), effective_date=date(2025, 1, 2))
+        assert birth.field == "effective_date"
+        assert birth_matches(kind=ChangeKind.marriage_in, birth_date=date(2000, 1, 1), effective_date=today) == []
 
 
 class TestHelpers:
@@ -233,7 +249,18 @@ class TestHelpers:
         assert bool(load_refusal(rank=rank, active_pairings=active, limits=DEFAULT_LOADS)) is refused
 
     def test_configured_load_overrides_default(self):
-        assert load_refusal(rank=Rank.staff, active_pairings=2, limits={Rank.staff: 3}) is None
+        assert load_refusal(rank=Rank.staff, active_pairings=2, limits={Rank.staff: 3}) == []
+
+    def test_refusals_name_the_field_each_route_reports(self):
+        [full] = load_refusal(rank=Rank.staff, active_pairings=2, limits=DEFAULT_LOADS)
+        [held] = release_refusal(status=Status.poor, has_successor=False)
+        [demoted] = rank_refusal(rank=Rank.staff, active_pairings=3, limits=DEFAULT_LOADS)
+        assert [(r.code, r.field) for r in (full, held, demoted)] == [
+            ("load_full", "helper_id"),
+            ("still_poor", "successor_helper_id"),
+            ("rank_below_load", "rank"),
+        ]
+        assert "at most 2" in full.message
 
     @pytest.mark.parametrize(
         ("status", "successor", "refused"),
@@ -314,13 +341,13 @@ class TestMemberDetails:
         ],
     )
     def test_refused_with_the_field_named(self, edit: dict[str, Any], field: str):
-        with pytest.raises(ValidationFailed) as caught:
+        with pytest.raises((Refused, ValidationFailed)) as caught:
             check_details(edit=edit, current=CURRENT)
         assert caught.value.field == field
 
     def test_leaving_disabled_needs_the_grade_cleared(self):
         disabled = CURRENT | {"health": "disabled", "disability_grade": 3}
-        with pytest.raises(ValidationFailed):
+        with pytest.raises(Refused):
             check_details(edit={"health": "healthy"}, current=disabled)
         assert check_details(edit={"health": "healthy", "disability_grade": None}, current=disabled) == {
             "health": "healthy",
@@ -340,7 +367,9 @@ class TestMemberDetails:
     )
     def test_effective_date(self, effective: date, since: date, problem: str | None):
         found = check_details_date(effective_date=effective, today=date(2025, 6, 16), details_since=since)
-        assert (found is None) if problem is None else (problem in (found or ""))
+        assert [problem in r.message and r.field == "effective_date" for r in found] == (
+            [] if problem is None else [True]
+        )
 
 
 class TestHelperCoverage:
@@ -379,7 +408,9 @@ class TestHelperCoverage:
         ],
     )
     def test_ended(self, end_date: date | None, day: date, refused: bool):
-        assert bool(ended_refusal(what="helper 李", end_date=end_date, day=day)) is refused
+        found = ended_refusal(what="helper 李", end_date=end_date, day=day, field="helper_id")
+        assert bool(found) is refused
+        assert all(r.field == "helper_id" for r in found)
 
 
 class TestStatusDecisions:
@@ -412,6 +443,99 @@ class TestStatusDecisions:
     )
     def test_a_late_older_decision_is_stale(self, event_time: datetime, decided_at: datetime | None, stale: bool):
         assert is_stale(event_time=event_time, decided_at=decided_at) is stale
+
+
+class TestDates:
+    TODAY = date(2025, 6, 16)
+
+    @pytest.mark.parametrize(
+        ("period", "day", "holds"),
+        [
+            pytest.param(Period(date(2025, 1, 1)), date(2025, 1, 1), True, id="起始日 first day counts"),
+            pytest.param(Period(date(2025, 1, 1), date(2025, 6, 1)), date(2025, 5, 31), True, id="终止前 day before"),
+            pytest.param(Period(date(2025, 1, 1), date(2025, 6, 1)), date(2025, 6, 1), False, id="终止日 end day"),
+            pytest.param(Period(date(2025, 1, 1)), date(2024, 12, 31), False, id="起始前 before it starts"),
+        ],
+    )
+    def test_a_period_holds_from_its_first_day_to_before_its_end(self, period: Period, day: date, holds: bool):
+        assert in_force(period=period, day=day) is holds
+
+    def test_nothing_in_the_future(self):
+        assert not_in_future(day=self.TODAY, today=self.TODAY, field="registered_on") == []
+        [refusal] = not_in_future(
+            day=date(2025, 6, 17), today=self.TODAY, field="registered_on", what="registration date"
+        )
+        assert (refusal.code, refusal.field, refusal.message) == (
+            "in_future",
+            "registered_on",
+            "registration date 2025-06-17 is in the future",
+        )
+
+    @pytest.mark.parametrize(
+        ("effective", "since", "code"),
+        [
+            pytest.param(date(2025, 6, 16), date(2025, 1, 1), None, id="今日生效 today"),
+            pytest.param(date(2025, 1, 1), date(2025, 1, 1), None, id="同日 same day as the version"),
+            pytest.param(date(2025, 6, 17), date(2025, 1, 1), "in_future", id="未来 future"),
+            pytest.param(date(2024, 12, 31), date(2025, 1, 1), "before_current_version", id="早于现版本 before"),
+        ],
+    )
+    def test_an_edit_takes_effect_between_its_version_and_today(self, effective: date, since: date, code: str | None):
+        found = edit_date(effective=effective, today=self.TODAY, in_force_since=since)
+        assert [(r.code, r.field) for r in found] == ([] if code is None else [(code, "effective_date")])
+
+    def test_versions_start_no_earlier_than_the_one_they_replace(self):
+        assert version_start(effective=date(2025, 3, 1), in_force_since=date(2025, 4, 1)) == date(2025, 4, 1)
+        assert version_start(effective=date(2025, 5, 1), in_force_since=date(2025, 4, 1)) == date(2025, 5, 1)
+        assert current_version_holds(day=date(2025, 4, 1), in_force_since=date(2025, 4, 1)) is True
+        assert current_version_holds(day=date(2025, 3, 31), in_force_since=date(2025, 4, 1)) is False
+
+    @pytest.mark.parametrize(
+        ("end", "started", "code"),
+        [
+            pytest.param(date(2025, 6, 1), date(2024, 3, 1), None, id="撤离 ends after it started"),
+            pytest.param(date(2025, 7, 1), None, "in_future", id="未来 future end"),
+            pytest.param(date(2024, 1, 1), date(2024, 3, 1), "before_start", id="早于开始 before it started"),
+        ],
+    )
+    def test_an_end_date(self, end: date, started: date | None, code: str | None):
+        found = end_date(end=end, today=self.TODAY, started=started)
+        assert [(r.code, r.field) for r in found] == ([] if code is None else [(code, "end_date")])
+
+    def test_a_period_does_not_end_before_it_starts(self):
+        assert period_order(start=date(2025, 1, 1), end=None, field="end_date", what="a pairing") == []
+        [refusal] = period_order(start=date(2025, 1, 1), end=date(2024, 1, 1), field="end_date", what="a pairing")
+        assert (refusal.field, refusal.message) == ("end_date", "a pairing cannot end before it started")
+
+    @pytest.mark.parametrize(
+        ("year", "counted", "declarable_then"),
+        [
+            pytest.param(2024, date(2024, 12, 31), True, id="上年 last year: year end"),
+            pytest.param(2025, date(2025, 6, 16), True, id="本年 this year: today"),
+            pytest.param(2026, date(2025, 6, 16), False, id="明年 next year: not yet"),
+        ],
+    )
+    def test_income_year(self, year: int, counted: date, declarable_then: bool):
+        assert counted_on(year=year, today=self.TODAY) == counted
+        assert (declarable(year=year, today=self.TODAY) == []) is declarable_then
+
+    @pytest.mark.parametrize(
+        ("decided_at", "day"),
+        [
+            pytest.param(datetime(2025, 6, 15, 17, 0, tzinfo=UTC), date(2025, 6, 16), id="北京时间 next morning"),
+            pytest.param(datetime(2025, 6, 15, 15, 59), date(2025, 6, 15), id="naive read as UTC"),
+        ],
+    )
+    def test_a_decision_takes_effect_on_its_shanghai_day(self, decided_at: datetime, day: date):
+        assert decision_day(decided_at=decided_at) == day
+
+    def test_duty_windows(self):
+        window = duty_window(date(2025, 5, 20))
+        assert (window.month_start, window.quarter_start) == (date(2025, 5, 1), date(2025, 4, 1))
+
+    def test_a_partial_update_cannot_blank_what_is_always_there(self):
+        found = blank_refusals(changes={"name": None, "unit_id": None, "phone": "139"}, required=("name", "phone"))
+        assert [(r.code, r.field) for r in found] == [("blank", "name")]
 
 
 class TestLabels:

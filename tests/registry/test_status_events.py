@@ -80,7 +80,7 @@ class TestStatusFollowsIdentification:
         assert read(api, county, household["id"], as_of="2025-03-01")["status"] == "poor"
         assert read(api, county, household["id"], as_of="2025-05-08")["status"] == "exited"
 
-        versions = api.get(f"{H}/{household['id']}/versions", headers=county).json()
+        versions = api.get(f"{H}/{household['id']}/versions", headers=county).json()["items"]
         assert [v["status"] for v in versions] == ["non_poor", "poor", "exited"]
         assert [v["replaced_by"] for v in versions] == [
             f"event:household.approved:{approved.id}",

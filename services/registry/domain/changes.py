@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+
+from services.registry.domain.dates import Period, in_force, not_in_future
+from shared.refusals import Refusal
 
 
 class ChangeKind(StrEnum):
@@ -28,30 +30,36 @@ LEAVES = frozenset(
 MOVES = frozenset({ChangeKind.split, ChangeKind.merge})
 
 
-@dataclass(frozen=True)
-class Period:
-    """A membership period: from ``joined_on`` (inclusive) to ``left_on`` (exclusive, open when None)."""
-
-    joined_on: date
-    left_on: date | None
-
-
 def member_on(*, period: Period, day: date) -> bool:
-    """Whether a member counts in the household on ``day``; the day of death is no longer counted."""
-    return period.joined_on <= day and (period.left_on is None or day < period.left_on)
+    """Whether a member (joined ``period.start``, left ``period.end``) counts in the household on ``day``; the day
+    of death is no longer counted."""
+    return in_force(period=period, day=day)
 
 
-def check_change_date(*, effective_date: date, today: date, joined_on: date | None = None) -> str | None:
-    """Why a change date cannot be accepted, or None: not in the future, not before the member joined."""
-    if effective_date > today:
-        return f"effective date {effective_date} is in the future"
+def check_change_date(
+    *,
+    effective_date: date,
+    today: date,
+    joined_on: date | None = None,
+    registered_on: date | None = None,
+    field: str = "effective_date",
+) -> list[Refusal]:
+    """A change date: not in the future, not before the household was registered or the member joined."""
+    refusals = not_in_future(day=effective_date, today=today, field=field)
+    if refusals:
+        return refusals
+    if registered_on is not None and effective_date < registered_on:
+        message = f"effective date {effective_date} is before the household was registered ({registered_on})"
+        return [Refusal("before_registration", message, field)]
     if joined_on is not None and effective_date < joined_on:
-        return f"effective date {effective_date} is before the member joined the household ({joined_on})"
-    return None
+        message = f"effective date {effective_date} is before the member joined the household ({joined_on})"
+        return [Refusal("before_joining", message, field)]
+    return []
 
 
-def birth_matches(*, kind: ChangeKind, birth_date: date, effective_date: date) -> str | None:
+def birth_matches(*, kind: ChangeKind, birth_date: date, effective_date: date) -> list[Refusal]:
     """A birth (新生) is recorded on the child's birth date."""
     if kind is ChangeKind.birth and birth_date != effective_date:
-        return f"a birth takes effect on the birth date ({birth_date}), not {effective_date}"
-    return None
+        message = f"a birth takes effect on the birth date ({birth_date}), not {effective_date}"
+        return [Refusal("birth_date_differs", message, "effective_date")]
+    return []

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from services.registry.domain.codes import NEEDS_HELPER, Rank, Status
+from shared.refusals import Refusal
 
 # "按54321" [001 L13]: households per cadre by rank, as we read it; configurable per deployment.
 DEFAULT_LOADS: dict[Rank, int] = {
@@ -16,27 +17,32 @@ DEFAULT_LOADS: dict[Rank, int] = {
 }
 
 
-def load_refusal(*, rank: Rank, active_pairings: int, limits: Mapping[Rank, int]) -> str | None:
-    """Why a helper cannot take one more household, or None when the rank's limit allows it."""
+def load_refusal(*, rank: Rank, active_pairings: int, limits: Mapping[Rank, int]) -> list[Refusal]:
+    """A helper takes one more household only within the rank's limit."""
     limit = limits.get(rank, DEFAULT_LOADS[rank])
     if active_pairings >= limit:
-        return f"a helper of rank {rank.value} helps at most {limit} households; this one already has {active_pairings}"
-    return None
+        message = (
+            f"a helper of rank {rank.value} helps at most {limit} households; this one already has {active_pairings}"
+        )
+        return [Refusal("load_full", message, "helper_id")]
+    return []
 
 
-def release_refusal(*, status: Status, has_successor: bool) -> str | None:
+def release_refusal(*, status: Status, has_successor: bool) -> list[Refusal]:
     """不脱贫不脱钩: a pairing ends when the household exits, or hands over to a successor."""
     if status in NEEDS_HELPER and not has_successor:
-        return f"the household is still {status.value}: a pairing ends only on exit, or with a successor helper"
-    return None
+        message = f"the household is still {status.value}: a pairing ends only on exit, or with a successor helper"
+        return [Refusal("still_poor", message, "successor_helper_id")]
+    return []
 
 
-def rank_refusal(*, rank: Rank, active_pairings: int, limits: Mapping[Rank, int]) -> str | None:
-    """Why a helper cannot move to ``rank``: they already help more households than that rank may."""
+def rank_refusal(*, rank: Rank, active_pairings: int, limits: Mapping[Rank, int]) -> list[Refusal]:
+    """A helper moves to ``rank`` only if they do not already help more households than that rank may."""
     limit = limits.get(rank, DEFAULT_LOADS[rank])
     if active_pairings > limit:
-        return f"a helper of rank {rank.value} helps at most {limit} households; this one helps {active_pairings}"
-    return None
+        message = f"a helper of rank {rank.value} helps at most {limit} households; this one helps {active_pairings}"
+        return [Refusal("rank_below_load", message, "rank")]
+    return []
 
 
 def needs_helper(*, status: Status, dissolved: bool, active_helpers: int) -> bool:
@@ -44,8 +50,8 @@ def needs_helper(*, status: Status, dissolved: bool, active_helpers: int) -> boo
     return status in NEEDS_HELPER and not dissolved and active_helpers == 0
 
 
-def ended_refusal(*, what: str, end_date: date | None, day: date) -> str | None:
-    """Why an ended helper, unit or work team cannot take on new work from ``day``."""
+def ended_refusal(*, what: str, end_date: date | None, day: date, field: str) -> list[Refusal]:
+    """An ended helper, unit or work team takes on no new work from its end date."""
     if end_date is not None and day >= end_date:
-        return f"{what} ended on {end_date}"
-    return None
+        return [Refusal("ended", f"{what} ended on {end_date}", field)]
+    return []

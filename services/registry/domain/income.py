@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
-from shared.errors import ValidationFailed
 from shared.money import yuan
+from shared.refusals import Refusal, Refused
+
+LINE_NAMES = ("wages", "production_gross", "production_costs", "property", "transfers", "policy_payments")
 
 
 @dataclass(frozen=True)
@@ -30,8 +33,22 @@ def net_income(*, lines: IncomeLines) -> Decimal:
 def per_capita_net_income(*, lines: IncomeLines, household_size: int) -> Decimal:
     """年人均纯收入: household net income divided by the members counted that year, half-up to the fen."""
     if household_size < 1:
-        raise ValidationFailed("a household with no members has no per-capita income", field="household_size")
-    for name in ("wages", "production_gross", "production_costs", "property", "transfers", "policy_payments"):
+        raise Refused(Refusal("no_members", "a household with no members has no per-capita income", "household_size"))
+    for name in LINE_NAMES:
         if getattr(lines, name) < 0:
-            raise ValidationFailed("income lines are not negative; record losses as production costs", field=name)
+            raise Refused(
+                Refusal("negative_line", "income lines are not negative; record losses as production costs", name)
+            )
     return yuan(net_income(lines=lines) / household_size)
+
+
+def declarable(*, year: int, today: date) -> list[Refusal]:
+    """A year's income is declared from that year on, never ahead of it."""
+    if year > today.year:
+        return [Refusal("future_year", f"income for {year} cannot be declared before that year", "year")]
+    return []
+
+
+def counted_on(*, year: int, today: date) -> date:
+    """The day whose members a year's income is divided by: 31 December, or today for the current year."""
+    return min(date(year, 12, 31), today)

@@ -1,4 +1,9 @@
-"""Rules for a household's members: valid resident IDs consistent with sex and birth date, one head; details."""
+"""Rules for a household's members: valid resident IDs consistent with sex and birth date, one head; details.
+
+A malformed identifier (a resident ID with a bad check digit, a number that is no mobile) is invalid input, a
+``ValidationFailed`` like any other badly formed field; a broken rule (two heads, an edit that changes nothing)
+is a ``Refused`` with its code.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from services.registry.domain.dates import not_in_future
 from shared.errors import ValidationFailed
 from shared.identity import InvalidIdentifier, ResidentId, check_consistent, parse_resident_id, validate_mobile
+from shared.refusals import Refusal, Refused
 
 
 @dataclass(frozen=True)
@@ -35,12 +42,7 @@ def check_identity(*, facts: MemberFacts, field: str) -> CheckedMember:
         check_consistent(rid, birth_date=facts.birth_date, sex=facts.sex)  # type: ignore[arg-type]
     except InvalidIdentifier as exc:
         raise ValidationFailed(str(exc), field=f"{field}.id_number") from exc
-    phone = None
-    if facts.phone:
-        try:
-            phone = validate_mobile(facts.phone)
-        except InvalidIdentifier as exc:
-            raise ValidationFailed(str(exc), field=f"{field}.phone") from exc
+    phone = check_mobile(facts.phone, field=f"{field}.phone") if facts.phone else None
     return CheckedMember(id_number=rid.number, sex=rid.sex, birth_date=rid.birth_date, phone=phone)
 
 
@@ -48,15 +50,14 @@ def check_members(members: Sequence[MemberFacts]) -> list[CheckedMember]:
     """Every ID valid and consistent with sex and birth date, one head (户主), no ID twice."""
     heads = [i for i, m in enumerate(members) if m.relation == "head"]
     if len(heads) != 1:
-        raise ValidationFailed(f"a household has exactly one head (户主); found {len(heads)}", field="members")
+        raise Refused(Refusal("one_head", f"a household has exactly one head (户主); found {len(heads)}", "members"))
     checked: list[CheckedMember] = []
     seen: set[str] = set()
     for i, member in enumerate(members):
         one = check_identity(facts=member, field=f"members.{i}")
         if one.id_number in seen:
-            raise ValidationFailed(
-                "the same resident ID appears twice in this household", field=f"members.{i}.id_number"
-            )
+            message = "the same resident ID appears twice in this household"
+            raise Refused(Refusal("id_twice", message, f"members.{i}.id_number"))
         seen.add(one.id_number)
         checked.append(one)
     return checked
@@ -92,29 +93,35 @@ def check_details(*, edit: Mapping[str, Any], current: Mapping[str, Any]) -> dic
     changed: dict[str, Any] = {}
     for name, value in edit.items():
         if name not in DETAIL_FIELDS:
-            raise ValidationFailed(f"{name} is not a member detail that can be edited", field=name)
+            raise Refused(Refusal("not_a_detail", f"{name} is not a member detail that can be edited", name))
         if value is None and name in FLAGS:
-            raise ValidationFailed(f"{name} is yes or no, never blank", field=name)
+            raise Refused(Refusal("blank_flag", f"{name} is yes or no, never blank", name))
         if name == "phone" and value is not None:
-            try:
-                value = validate_mobile(value)
-            except InvalidIdentifier as exc:
-                raise ValidationFailed(str(exc), field="phone") from exc
+            value = check_mobile(value, field="phone")
         if current.get(name) != value:
             changed[name] = value
     after = {**current, **changed}
     touched = "health" in changed or "disability_grade" in changed
     if touched and after.get("disability_grade") is not None and after.get("health") != "disabled":
-        raise ValidationFailed("a disability grade (残疾等级) goes with health 'disabled'", field="disability_grade")
+        message = "a disability grade (残疾等级) goes with health 'disabled'"
+        raise Refused(Refusal("grade_without_disability", message, "disability_grade"))
     if not changed:
-        raise ValidationFailed("the edit changes none of the member's details", field="body")
+        raise Refused(Refusal("no_change", "the edit changes none of the member's details", "body"))
     return changed
 
 
-def check_details_date(*, effective_date: date, today: date, details_since: date) -> str | None:
-    """Why an edit of member details cannot take effect that day: not in the future, not before the details now held."""
-    if effective_date > today:
-        return f"effective date {effective_date} is in the future"
-    if effective_date < details_since:
-        return f"the member's details have been as they are since {details_since}; an edit cannot take effect before"
-    return None
+def check_details_date(*, effective_date: date, today: date, details_since: date) -> list[Refusal]:
+    """An edit of member details takes effect by today, and not before the details now held took effect."""
+    refusals = not_in_future(day=effective_date, today=today, field="effective_date")
+    if not refusals and effective_date < details_since:
+        message = f"the member's details have been as they are since {details_since}; an edit cannot take effect before"
+        refusals.append(Refusal("before_current_details", message, "effective_date"))
+    return refusals
+
+
+def check_mobile(value: str, *, field: str) -> str:
+    """A mainland mobile number, as 11 digits."""
+    try:
+        return validate_mobile(value)
+    except InvalidIdentifier as exc:
+        raise ValidationFailed(str(exc), field=field) from exc

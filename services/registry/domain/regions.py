@@ -64,14 +64,3 @@ def _parent_prefix(level: Level, text: str) -> str | None:
     levels = list(PREFIX_DIGITS)
     index = levels.index(level)
     return text[: PREFIX_DIGITS[levels[index - 1]]] if index else None
-
-
-def narrow_scope(*, scope: str, requested: str | None) -> str | None:
-    """The region prefix a search may use: the request narrowed to the caller's scope, None if disjoint."""
-    if not requested:
-        return scope
-    if requested.startswith(scope):
-        return requested
-    if scope.startswith(requested):
-        return scope
-    return None

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 from services.registry.domain.codes import Status
+from shared.clock import SHANGHAI
 
 
 @dataclass(frozen=True)
@@ -37,3 +38,9 @@ def status_decision(*, event_type: str, year: int, kind: str | None = None) -> S
 def is_stale(*, event_time: datetime, decided_at: datetime | None) -> bool:
     """A decision older than the one behind the current status arrived late: it must not undo the newer one."""
     return decided_at is not None and event_time < decided_at
+
+
+def decision_day(*, decided_at: datetime) -> date:
+    """The business day (Asia/Shanghai) a decision takes effect on; a naive time is read as UTC."""
+    aware = decided_at if decided_at.tzinfo is not None else decided_at.replace(tzinfo=UTC)
+    return aware.astimezone(SHANGHAI).date()

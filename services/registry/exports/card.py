@@ -7,7 +7,7 @@ import io
 import xlsxwriter
 
 from services.registry.domain.codes import CAUSE_LABELS, RELATION_LABELS, STATUS_LABELS, Cause, Relation, Status
-from services.registry.schemas import HouseholdPublic
+from services.registry.households.schemas import HouseholdPublic
 from shared.files import pdf
 from shared.files.xlsx import write_row
 

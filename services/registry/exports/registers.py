@@ -12,6 +12,8 @@ from sqlmodel import Session, col, select
 from services.registry.domain.codes import CAUSE_LABELS, RELATION_LABELS, STATUS_LABELS, Cause, Relation, Status
 from services.registry.models import Household, Member, Region
 from shared.disclosure import Disclosure
+from shared.pagination import PageParams, paginate
+from shared.scope import prefix_condition
 
 PAGE = 1000
 REGISTER_HEADERS = [
@@ -35,27 +37,23 @@ SEX = {"male": "男", "female": "女"}
 
 def _households(session: Session, prefix: str) -> Iterator[list[Household]]:
     """Households of a region in village and hukou order, a page at a time (memory stays flat)."""
-    last: tuple[str, str] = ("", "")
+    page = PageParams(limit=PAGE)
     while True:
-        query = (
-            select(Household)
-            .where(col(Household.region_code).startswith(prefix), col(Household.dissolved_on).is_(None))
-            .where(
-                (col(Household.region_code) > last[0])
-                | ((col(Household.region_code) == last[0]) & (col(Household.hukou_number) > last[1]))
-            )
-            .order_by(col(Household.region_code), col(Household.hukou_number))
-            .limit(PAGE)
-        )
-        page = list(session.exec(query).all())
-        if not page:
+        query = select(Household).where(prefix_condition(col(Household.region_code), prefix))
+        query = query.where(col(Household.dissolved_on).is_(None))
+        order = [col(Household.region_code), col(Household.hukou_number)]
+        rows, cursor = paginate(session, query, order=order, page=page)
+        if rows:
+            yield rows
+        if cursor is None:
             return
-        yield page
-        last = (page[-1].region_code, page[-1].hukou_number)
+        page = PageParams(cursor=cursor, limit=PAGE)
 
 
 def _village_names(session: Session, prefix: str) -> dict[str, str]:
-    query = select(Region.code, Region.name).where(col(Region.code).startswith(prefix), Region.level == "village")
+    query = select(Region.code, Region.name).where(
+        prefix_condition(col(Region.code), prefix), Region.level == "village"
+    )
     return dict(session.exec(query).all())
 
 

@@ -7,20 +7,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, File, Query, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, File, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from services.registry.imports import service
 from services.registry.imports.job import run_import
 from services.registry.imports.leases import fail_abandoned_imports
+from services.registry.imports.schemas import ImportJobPublic, ImportRowErrorPublic
 from services.registry.imports.template_file import template_csv, template_xlsx
-from services.registry.schemas import ImportJobPublic, ImportRowErrorPublic
 from shared.auth import Principal, Role, require
 from shared.deps import ReadSessionDep, SessionDep
+from shared.disclosure import Reader
 from shared.files.mime import XLSX
 from shared.files.uploads import spool
-from shared.pagination import MAX_LIMIT, Page
+from shared.pagination import Page, PageDep
 
 log = logging.getLogger(__name__)
 FOLDER = "imports"
@@ -43,7 +44,6 @@ async def recover_abandoned_jobs(app: FastAPI) -> AsyncIterator[None]:
 
 router = APIRouter(tags=["imports"], lifespan=recover_abandoned_jobs)
 Importer = Annotated[Principal, Depends(require(Role.village_cadre, Role.county_office, Role.system))]
-Reader = Annotated[Principal, Depends(require(*Role))]
 
 
 @router.post("/imports", status_code=202, response_model=ImportJobPublic)
@@ -79,12 +79,8 @@ def get_import(job_id: str, session: ReadSessionDep, principal: Reader) -> Impor
 
 @router.get("/imports/{job_id}/errors", response_model=Page[ImportRowErrorPublic])
 def get_import_errors(
-    job_id: str,
-    session: ReadSessionDep,
-    principal: Reader,
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    job_id: str, session: ReadSessionDep, principal: Reader, page: PageDep
 ) -> Page[ImportRowErrorPublic]:
     """Each bad row: its row number in the file, the column (its Chinese header) and the reason."""
-    rows, next_cursor = service.row_errors(session, job_id, principal, cursor=cursor, limit=limit)
+    rows, next_cursor = service.row_errors(session, job_id, principal, page)
     return Page(items=[ImportRowErrorPublic.model_validate(r.model_dump()) for r in rows], next_cursor=next_cursor)

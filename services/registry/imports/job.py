@@ -30,9 +30,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from services.registry.domain.regions import Level
+from services.registry.events import NewHousehold, registered_rows
 from services.registry.imports.bulk import Bulk, TimeOrderedIds, constant, timestamp
 from services.registry.imports.leases import hold
-from services.registry.imports.outbox import OUTBOX_COLUMNS, NewHousehold, registered_rows
 from services.registry.imports.reading import File, Households, Reading, read_file
 from services.registry.imports.template import (
     ADDRESS_AT,
@@ -56,7 +56,7 @@ from services.registry.imports.template import (
 from services.registry.models import Household, ImportJob, ImportRowError, Member
 from shared.clock import Clock
 from shared.db import Database
-from shared.events.outbox import OUTBOX
+from shared.events.outbox import OUTBOX, OUTBOX_COLUMNS
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3  # a chunk that loses a race on a unique key (a concurrent import) is read again and retried
@@ -426,9 +426,8 @@ class Importer:
         bulk = Bulk.for_session(session)
         bulk.insert(HOUSEHOLD_TABLE, plan.household_columns, plan.households)
         bulk.insert(MEMBER_TABLE, self.m_columns.names, plan.members)
-        bulk.insert(
-            OUTBOX, OUTBOX_COLUMNS, registered_rows(session, plan.events, plan.event_ids, created_at=plan.stamp)
-        )
+        outbox = registered_rows(session, plan.events, created_at=plan.stamp, event_ids=plan.event_ids)
+        bulk.insert(OUTBOX, OUTBOX_COLUMNS, outbox)
         errors = [(self.job_id, e.row, e.column, e.reason[:500]) for e in plan.tally.errors]
         bulk.insert(ERROR_TABLE, ERROR_COLUMNS, errors)
         _progress(session, self.job_id, plan.tally)

@@ -10,8 +10,8 @@ from services.registry.imports.leases import fail_abandoned_imports
 from services.registry.models import ImportJob, ImportRowError
 from shared.auth import Principal
 from shared.clock import session_clock
-from shared.errors import NotFound
-from shared.pagination import decode_cursor, page_of
+from shared.pagination import PageParams, paginate
+from shared.scope import get_in_scope
 
 
 def create_job(session: Session, path: Path, filename: str, principal: Principal) -> ImportJob:
@@ -32,20 +32,14 @@ def create_job(session: Session, path: Path, filename: str, principal: Principal
 
 
 def get_job(session: Session, job_id: str, principal: Principal) -> ImportJob:
-    job = session.get(ImportJob, job_id)
-    if job is None or not job.region_scope.startswith(principal.region):
-        raise NotFound(f"import {job_id} not found")
-    return job
+    """A job started inside the caller's scope (the scope it was started with); otherwise a 404."""
+    return get_in_scope(session, ImportJob, job_id, principal, region_attr="region_scope", what="import")
 
 
 def row_errors(
-    session: Session, job_id: str, principal: Principal, *, cursor: str | None, limit: int
+    session: Session, job_id: str, principal: Principal, page: PageParams
 ) -> tuple[list[ImportRowError], str | None]:
     """The job's bad rows in file order, a page at a time."""
     get_job(session, job_id, principal)
     query = select(ImportRowError).where(ImportRowError.job_id == job_id)
-    key = decode_cursor(cursor)
-    if key:
-        query = query.where(col(ImportRowError.id) > int(key[0]))
-    rows = list(session.exec(query.order_by(col(ImportRowError.id)).limit(limit + 1)).all())
-    return page_of(rows, limit=limit, key=lambda e: [e.id])
+    return paginate(session, query, order=[col(ImportRowError.id)], page=page)

@@ -12,12 +12,29 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from services.registry import events
-from services.registry.domain.changes import Period, member_on
+from services.registry.domain.changes import member_on
 from services.registry.domain.codes import NEEDS_HELPER, Status
+from services.registry.domain.dates import (
+    Period,
+    current_version_holds,
+    edit_date,
+    in_force,
+    not_in_future,
+    period_order,
+    version_start,
+)
 from services.registry.domain.helpers import needs_helper
 from services.registry.domain.members import CheckedMember, MemberFacts, check_members
-from services.registry.domain.regions import narrow_scope
-from services.registry.domain.status import StatusChange, is_stale
+from services.registry.domain.status import StatusChange, decision_day, is_stale
+from services.registry.households.schemas import (
+    CategoryPeriod,
+    HouseholdBase,
+    HouseholdCreate,
+    HouseholdSummary,
+    HouseholdUpdate,
+    flatten_blocks,
+)
+from services.registry.members.schemas import MemberCreate
 from services.registry.models import (
     Household,
     HouseholdCategory,
@@ -26,21 +43,14 @@ from services.registry.models import (
     MemberVersion,
     Pairing,
 )
-from services.registry.regions import require_village
-from services.registry.schemas import (
-    CategoryPeriod,
-    HouseholdBase,
-    HouseholdCreate,
-    HouseholdSummary,
-    HouseholdUpdate,
-    MemberCreate,
-    flatten_blocks,
-)
+from services.registry.regions.service import require_village
 from shared.auth import Principal
-from shared.clock import SHANGHAI, session_clock
-from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.clock import session_clock
+from shared.errors import Conflict, NotFound
 from shared.masking import mask_resident_id
-from shared.pagination import decode_cursor, page_of
+from shared.pagination import PageParams, paginate
+from shared.refusals import refuse_if
+from shared.scope import check_in_scope, get_in_scope, in_scope, require_region
 
 log = logging.getLogger(__name__)
 FACT_FIELDS = set(HouseholdBase.model_fields)
@@ -107,15 +117,14 @@ class HouseholdFilters:
 
 def register_household(session: Session, body: HouseholdCreate, principal: Principal) -> Household:
     """Register a household (建档立卡) with its members, and announce it."""
-    principal.require_region(body.region_code)
+    require_region(principal, body.region_code)
     require_village(session, body.region_code)
     checked = check_members([member_facts(m) for m in body.members])
     refuse_known_hukou(session, body.hukou_number)
     refuse_active_elsewhere(session, [c.id_number for c in checked])
     clock = session_clock(session)
     registered_on = body.registered_on or clock.today()
-    if registered_on > clock.today():
-        raise ValidationFailed(f"registration date {registered_on} is in the future", field="registered_on")
+    refuse_if(not_in_future(day=registered_on, today=clock.today(), field="registered_on", what="registration date"))
     now = clock.now()
     household = Household(
         hukou_number=body.hukou_number,
@@ -157,8 +166,8 @@ def member_columns(member: MemberCreate, checked: CheckedMember) -> dict[str, An
 
 def category_rows(household_id: str, periods: list[CategoryPeriod]) -> list[HouseholdCategory]:
     for i, period in enumerate(periods):
-        if period.end_date is not None and period.end_date < period.start_date:
-            raise ValidationFailed("a category ends before it starts", field=f"categories.{i}.end_date")
+        field = f"categories.{i}.end_date"
+        refuse_if(period_order(start=period.start_date, end=period.end_date, field=field, what="a category"))
     return [HouseholdCategory(household_id=household_id, **p.model_dump()) for p in periods]
 
 
@@ -188,18 +197,15 @@ def refuse_active_elsewhere(session: Session, id_numbers: list[str], *, field: s
 
 def get_household(session: Session, household_id: str, principal: Principal) -> Household:
     """A household inside the principal's region scope; outside it, as if it did not exist."""
-    household = session.get(Household, household_id)
-    if household is None or not principal.covers(household.region_code):
-        raise NotFound(f"household {household_id} not found")
-    return household
+    return get_in_scope(session, Household, household_id, principal, what="household")
 
 
 def read_household(session: Session, household_id: str, principal: Principal, *, as_of: date | None) -> HouseholdView:
     """The household now, or what was true on ``as_of``: its facts then, who was a member, their details then."""
     day = as_of or session_clock(session).today()
     rows = session.execute(_HOUSEHOLD_READ, {"household_id": household_id, "day": day}).all()
-    if not rows or not principal.covers(rows[0].region_code):
-        raise NotFound(f"household {household_id} not found")
+    region = rows[0].region_code if rows else None
+    check_in_scope(rows or None, principal, region, what="household", key=household_id)
     facts = dict(rows[0]._mapping)
     helpers = facts["active_helpers"]
     for extra in _READ_EXTRAS:
@@ -213,9 +219,7 @@ def read_household(session: Session, household_id: str, principal: Principal, *,
     if as_of is not None:
         facts = facts_on(session, facts, as_of)
         members = members_on(session, household_id, members, as_of)
-        categories = [
-            c for c in categories if c["start_date"] <= as_of and (c["end_date"] is None or as_of < c["end_date"])
-        ]
+        categories = [c for c in categories if in_force(period=Period(c["start_date"], c["end_date"]), day=as_of)]
     helper_ids = sorted(helpers.split(",")) if helpers else []
     dissolved_on = _as_date(facts.get("dissolved_on"))
     lacking = needs_helper(
@@ -235,7 +239,7 @@ def facts_on(session: Session, facts: dict[str, Any], day: date) -> dict[str, An
     """The household's facts in force on ``day``: the current ones, or the snapshot of the version then."""
     if day < facts["registered_on"]:
         raise NotFound(f"household {facts['id']} was not registered yet on {day}")
-    if day >= facts["valid_from"]:
+    if current_version_holds(day=day, in_force_since=facts["valid_from"]):
         return facts
     version = session.exec(
         select(HouseholdVersion)
@@ -268,7 +272,7 @@ def members_on(session: Session, household_id: str, members: list[dict[str, Any]
 
 def new_version(session: Session, household: Household, *, effective: date, actor: str, reason: str) -> None:
     """Keep the version in force until ``effective`` for as-of reads, and start the next one."""
-    effective = max(effective, household.valid_from)
+    effective = version_start(effective=effective, in_force_since=household.valid_from)
     clock = session_clock(session)
     session.add(
         HouseholdVersion(
@@ -293,15 +297,9 @@ def update_household(session: Session, household_id: str, body: HouseholdUpdate,
     household = get_household(session, household_id, principal)
     today = session_clock(session).today()
     effective = body.effective_date or today
-    if effective > today:
-        raise ValidationFailed(f"effective date {effective} is in the future", field="effective_date")
-    if effective < household.valid_from:
-        raise ValidationFailed(
-            f"the current version took effect on {household.valid_from}; an edit cannot take effect before it",
-            field="effective_date",
-        )
+    refuse_if(edit_date(effective=effective, today=today, in_force_since=household.valid_from))
     if body.region_code and body.region_code != household.region_code:
-        principal.require_region(body.region_code)
+        require_region(principal, body.region_code)
         require_village(session, body.region_code)
     new_version(session, household, effective=effective, actor=principal.subject, reason=body.reason)
     changes = body.model_dump(exclude_unset=True, exclude={"reason", "effective_date", "categories"})
@@ -315,15 +313,17 @@ def update_household(session: Session, household_id: str, body: HouseholdUpdate,
         _replace_categories(session, household.id, body.categories, effective)
     session.add(household)
     session.flush()
-    events.household_updated(session, household, _active_ids(session, household.id))
+    events.household_updated(session, household, active_member_ids(session, household.id))
     return household
 
 
-def household_versions(session: Session, household_id: str, principal: Principal) -> list[HouseholdVersion]:
-    """The household's earlier versions, oldest first: who replaced each, why and when."""
+def household_versions(
+    session: Session, household_id: str, principal: Principal, page: PageParams
+) -> tuple[list[HouseholdVersion], str | None]:
+    """The household's earlier versions, oldest first, a page at a time: who replaced each, why and when."""
     get_household(session, household_id, principal)
     query = select(HouseholdVersion).where(HouseholdVersion.household_id == household_id)
-    return list(session.exec(query.order_by(col(HouseholdVersion.version))).all())
+    return paginate(session, query, order=[col(HouseholdVersion.version)], page=page)
 
 
 def record_status_decision(
@@ -346,13 +346,13 @@ def record_status_decision(
         facts["exit_year"] = change.exit_year
     if any(getattr(household, name) != value for name, value in facts.items()):
         reason = f"identification decided: {change.status.value} (case {case_id})"
-        new_version(session, household, effective=decided_at.astimezone(SHANGHAI).date(), actor=actor, reason=reason)
+        new_version(session, household, effective=decision_day(decided_at=decided_at), actor=actor, reason=reason)
         for name, value in facts.items():
             setattr(household, name, value)
         household.status_decided_at, household.status_case_id = decided_at, case_id
         session.add(household)
         session.flush()
-        events.household_updated(session, household, _active_ids(session, household.id))
+        events.household_updated(session, household, active_member_ids(session, household.id))
     else:  # already so: only the newer decision is noted, so an older one arriving later stays ignored
         household.status_decided_at, household.status_case_id = decided_at, case_id
         session.add(household)
@@ -374,32 +374,19 @@ def _replace_categories(session: Session, household_id: str, periods: list[Categ
     session.add_all(r for r in category_rows(household_id, periods) if r.category not in held)
 
 
-def _active_ids(session: Session, household_id: str) -> list[str]:
+def active_member_ids(session: Session, household_id: str) -> list[str]:
+    """The ids of the household's members now (what its events carry)."""
     return list(session.exec(select(Member.id).where(Member.household_id == household_id, col(Member.active))).all())
 
 
 def search_households(
-    session: Session, principal: Principal, filters: HouseholdFilters, *, cursor: str | None, limit: int
+    session: Session, principal: Principal, filters: HouseholdFilters, page: PageParams
 ) -> tuple[list[HouseholdSummary], str | None]:
     """Households inside the caller's scope matching the filters, in village and hukou order, a page at a time."""
-    prefix = narrow_scope(scope=principal.region, requested=filters.region)
-    if prefix is None:
-        return [], None
-    query = select(Household).where(col(Household.region_code).startswith(prefix))
     today = session_clock(session).today()
-    query = _filtered(query, filters, today)
-    key = decode_cursor(cursor)
-    if key:
-        if len(key) != 2 or not all(isinstance(k, str) for k in key):
-            raise ValidationFailed("not a cursor this list handed out", field="cursor")
-        query = query.where(
-            or_(
-                col(Household.region_code) > key[0],
-                and_(col(Household.region_code) == key[0], col(Household.hukou_number) > key[1]),
-            )
-        )
-    rows = list(session.exec(query.order_by(col(Household.region_code), col(Household.hukou_number)).limit(limit + 1)))
-    rows, next_cursor = page_of(rows, limit=limit, key=lambda h: [h.region_code, h.hukou_number])
+    query = select(Household).where(in_scope(col(Household.region_code), principal, filters.region))
+    order = [col(Household.region_code), col(Household.hukou_number)]
+    rows, next_cursor = paginate(session, _filtered(query, filters, today), order=order, page=page)
     return summaries(session, rows, today), next_cursor
 
 

@@ -1,18 +1,27 @@
-"""Member changes (动态管理): births, deaths, marriages, moves, splits and merges, each a versioned record."""
+"""Members: changes to who belongs to a household (动态管理: births, deaths, marriages, moves, splits, merges),
+versioned edits of a member's details, and yearly income declarations. Nothing here commits."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from services.registry import events
-from services.registry.domain.changes import JOINS, LEAVES, ChangeKind, birth_matches, check_change_date
-from services.registry.domain.members import check_identity
-from services.registry.models import Household, Member, MemberChange
-from services.registry.schemas import ChangeCreate, SplitSpec
-from services.registry.service import (
+from services.registry.domain.changes import JOINS, LEAVES, ChangeKind, birth_matches, check_change_date, member_on
+from services.registry.domain.dates import Period
+from services.registry.domain.income import (
+    LINE_NAMES,
+    IncomeLines,
+    counted_on,
+    declarable,
+    net_income,
+    per_capita_net_income,
+)
+from services.registry.domain.members import DETAIL_FIELDS, check_details, check_details_date, check_identity
+from services.registry.households.service import (
+    active_member_ids,
     get_household,
     member_columns,
     member_facts,
@@ -20,9 +29,13 @@ from services.registry.service import (
     refuse_active_elsewhere,
     refuse_known_hukou,
 )
+from services.registry.members.schemas import ChangeCreate, IncomeCreate, MemberDetailsUpdate, SplitSpec
+from services.registry.models import Household, IncomeDeclaration, Member, MemberChange, MemberVersion
 from shared.auth import Principal
 from shared.clock import session_clock
-from shared.errors import NotFound, ValidationFailed
+from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.pagination import PageParams, paginate
+from shared.refusals import refuse_if
 
 # Columns a member keeps when moving to another household by a split or merge.
 CARRIED = set(Member.model_fields) - {"id", "household_id", "joined_on", "left_on", "left_reason", "active"}
@@ -31,13 +44,8 @@ CARRIED = set(Member.model_fields) - {"id", "household_id", "joined_on", "left_o
 def record_change(session: Session, household_id: str, body: ChangeCreate, principal: Principal) -> list[MemberChange]:
     """Apply one change to a household's membership with its evidence; never a silent edit."""
     household = get_household(session, household_id, principal)
-    problem = check_change_date(effective_date=body.effective_date, today=session_clock(session).today())
-    if problem:
-        raise ValidationFailed(problem, field="effective_date")
-    if body.effective_date < household.registered_on:
-        raise ValidationFailed(
-            f"household {household.id} was registered on {household.registered_on}", field="effective_date"
-        )
+    today = session_clock(session).today()
+    refuse_if(check_change_date(effective_date=body.effective_date, today=today, registered_on=household.registered_on))
     # The version in force is kept before anything changes, so as-of reads see the head and facts of then.
     new_version(session, household, effective=body.effective_date, actor=principal.subject, reason=body.reason)
     kind = ChangeKind(body.kind)
@@ -81,11 +89,9 @@ def _join(session: Session, household: Household, body: ChangeCreate, principal:
     if body.member.relation == "head":
         raise ValidationFailed("a household already has its head (户主)", field="member.relation")
     checked = check_identity(facts=member_facts(body.member), field="member")
-    problem = birth_matches(
-        kind=ChangeKind(body.kind), birth_date=checked.birth_date, effective_date=body.effective_date
+    refuse_if(
+        birth_matches(kind=ChangeKind(body.kind), birth_date=checked.birth_date, effective_date=body.effective_date)
     )
-    if problem:
-        raise ValidationFailed(problem, field="effective_date")
     refuse_active_elsewhere(session, [checked.id_number], field="member")
     member = Member(household_id=household.id, joined_on=body.effective_date, **member_columns(body.member, checked))
     session.add(member)
@@ -93,7 +99,7 @@ def _join(session: Session, household: Household, body: ChangeCreate, principal:
     change = _change(session, household, body, principal, member_id=member.id)
     session.flush()
     events.member_changed(session, change)
-    events.household_updated(session, household, _active_ids(session, household.id))
+    events.household_updated(session, household, active_member_ids(session, household.id))
     return change
 
 
@@ -105,9 +111,7 @@ def _active_member(session: Session, household: Household, member_id: str | None
 
 
 def _end_membership(session: Session, member: Member, *, day: date, why: str, field: str) -> None:
-    problem = check_change_date(effective_date=day, today=day, joined_on=member.joined_on)
-    if problem:
-        raise ValidationFailed(problem, field=field)
+    refuse_if(check_change_date(effective_date=day, today=day, joined_on=member.joined_on, field=field))
     member.left_on = day
     member.left_reason = why
     member.active = False
@@ -124,7 +128,7 @@ def _leave(session: Session, household: Household, body: ChangeCreate, principal
     change = _change(session, household, body, principal, member_id=member.id)
     session.flush()
     events.member_changed(session, change)
-    events.household_updated(session, household, _active_ids(session, household.id))
+    events.household_updated(session, household, active_member_ids(session, household.id))
     return change
 
 
@@ -154,10 +158,6 @@ def _bump(session: Session, household: Household, body: ChangeCreate, principal:
 
 def _active(session: Session, household_id: str) -> list[Member]:
     return list(session.exec(select(Member).where(Member.household_id == household_id, col(Member.active))).all())
-
-
-def _active_ids(session: Session, household_id: str) -> list[str]:
-    return [m.id for m in _active(session, household_id)]
 
 
 def _move(session: Session, member: Member, *, to: Household, day: date, why: str, relation: str | None) -> Member:
@@ -204,7 +204,7 @@ def _split(session: Session, household: Household, body: ChangeCreate, principal
     for change in changes:
         events.member_changed(session, change, new_member_id=moved[change.member_id].id)
     events.household_registered(session, new, list(moved.values()))
-    events.household_updated(session, household, _active_ids(session, household.id))
+    events.household_updated(session, household, active_member_ids(session, household.id))
     return changes
 
 
@@ -230,11 +230,132 @@ def _merge(session: Session, household: Household, body: ChangeCreate, principal
     for change in changes:
         events.member_changed(session, change, new_member_id=moved[change.member_id].id)
     events.household_updated(session, source, [])
-    events.household_updated(session, household, _active_ids(session, household.id))
+    events.household_updated(session, household, active_member_ids(session, household.id))
     return changes
 
 
-def list_changes(session: Session, household_id: str, principal: Principal) -> list[MemberChange]:
+def list_changes(
+    session: Session, household_id: str, principal: Principal, page: PageParams
+) -> tuple[list[MemberChange], str | None]:
+    """The household's member changes in the order they were made (the household version each started)."""
     get_household(session, household_id, principal)
     query = select(MemberChange).where(MemberChange.household_id == household_id)
-    return list(session.exec(query.order_by(col(MemberChange.recorded_at), col(MemberChange.id))).all())
+    return paginate(session, query, order=[col(MemberChange.household_version), col(MemberChange.id)], page=page)
+
+
+# Member details (health, schooling, work, phone, Party and payroll flags): versioned edits.
+
+
+def edit_details(
+    session: Session, household_id: str, member_id: str, body: MemberDetailsUpdate, principal: Principal
+) -> Member:
+    """A versioned edit of a member's details: the details before it stay readable as of earlier days."""
+    household = get_household(session, household_id, principal)
+    member = _member(session, household, member_id)
+    if not member.active:
+        raise Conflict(f"member {member_id} left the household on {member.left_on}", field="member_id")
+    clock = session_clock(session)
+    effective = body.effective_date or clock.today()
+    since = details_since(session, member)
+    refuse_if(check_details_date(effective_date=effective, today=clock.today(), details_since=since))
+    before = {name: getattr(member, name) for name in DETAIL_FIELDS}
+    changed = check_details(
+        edit=body.model_dump(exclude_unset=True, exclude={"reason", "effective_date"}), current=before
+    )
+    new_version(session, household, effective=effective, actor=principal.subject, reason=body.reason)
+    session.add(
+        MemberVersion(
+            member_id=member.id,
+            household_id=household.id,
+            household_version=household.version,
+            valid_from=since,
+            valid_to=effective,
+            details=before,
+            changed=sorted(changed),
+            replaced_at=clock.now(),
+            replaced_by=principal.subject,
+            replace_reason=body.reason,
+        )
+    )
+    for name, value in changed.items():
+        setattr(member, name, value)
+    session.add(member)
+    session.flush()
+    events.household_updated(session, household, active_member_ids(session, household.id))
+    return member
+
+
+def details_since(session: Session, member: Member) -> date:
+    """The day the member's present details took effect: the last edit's, or the day they joined."""
+    last = session.exec(select(func.max(MemberVersion.valid_to)).where(MemberVersion.member_id == member.id)).one()
+    return last or member.joined_on
+
+
+def list_versions(
+    session: Session, household_id: str, member_id: str, principal: Principal, page: PageParams
+) -> tuple[list[MemberVersion], str | None]:
+    """A member's earlier details, oldest first, each with who replaced them, why and when."""
+    household = get_household(session, household_id, principal)
+    member = _member(session, household, member_id)
+    query = select(MemberVersion).where(MemberVersion.member_id == member.id)
+    return paginate(session, query, order=[col(MemberVersion.household_version)], page=page)
+
+
+def _member(session: Session, household: Household, member_id: str) -> Member:
+    member = session.get(Member, member_id)
+    if member is None or member.household_id != household.id:
+        raise NotFound(f"member {member_id} not found in household {household.id}")
+    return member
+
+
+# Income declarations (收入申报) per household and year, with the per-capita net income worked out.
+
+
+def household_size_in(session: Session, household_id: str, *, year: int, today: date) -> int:
+    """Members counted for a year's income: those in the household at year end (or today, for this year)."""
+    day = counted_on(year=year, today=today)
+    members = session.exec(select(Member).where(Member.household_id == household_id)).all()
+    return sum(member_on(period=Period(m.joined_on, m.left_on), day=day) for m in members)
+
+
+def declare_income(session: Session, household_id: str, body: IncomeCreate, principal: Principal) -> IncomeDeclaration:
+    """Record one year's income from one source; the per-capita figure is computed, never typed in."""
+    get_household(session, household_id, principal)
+    clock = session_clock(session)
+    refuse_if(declarable(year=body.year, today=clock.today()))
+    known = session.exec(
+        select(IncomeDeclaration.id).where(
+            IncomeDeclaration.household_id == household_id,
+            IncomeDeclaration.year == body.year,
+            IncomeDeclaration.source == body.source,
+        )
+    ).first()
+    if known:
+        raise Conflict(f"{body.source} income for {body.year} is already recorded as {known}", field="year")
+    amounts = {name: getattr(body, name) for name in LINE_NAMES}  # Decimals (model_dump would give strings)
+    lines = IncomeLines(**amounts)
+    size = household_size_in(session, household_id, year=body.year, today=clock.today())
+    row = IncomeDeclaration(
+        household_id=household_id,
+        year=body.year,
+        source=body.source,
+        **amounts,
+        household_size=size,
+        net_income=net_income(lines=lines),
+        per_capita_net_income=per_capita_net_income(lines=lines, household_size=size),
+        recorded_by=principal.subject,
+        recorded_at=clock.now(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def list_incomes(
+    session: Session, household_id: str, principal: Principal, page: PageParams
+) -> tuple[list[IncomeDeclaration], str | None]:
+    """The household's income declarations by year and source."""
+    get_household(session, household_id, principal)
+    query = select(IncomeDeclaration).where(IncomeDeclaration.household_id == household_id)
+    order = [col(IncomeDeclaration.year), col(IncomeDeclaration.source)]
+    return paginate(session, query, order=order, page=page)

@@ -1,4 +1,4 @@
-"""Loading and reading the region tree (区划) from an operator's file or the demo county."""
+"""The region tree (区划): loading it from an operator's file or the demo county, reading it, villager groups."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from services.registry.domain.regions import Level, RegionCode, parse_region_cod
 from services.registry.models import Region, VillagerGroup
 from shared.errors import NotFound, ValidationFailed
 from shared.files.tabular import open_table
+from shared.pagination import PageParams, paginate
 
-DEMO_COUNTY = Path(__file__).parent / "data" / "regions_522323.csv"
+DEMO_COUNTY = Path(__file__).parent.parent / "data" / "regions_522323.csv"
 CODE_HEADERS = ("code", "代码", "区划代码", "统计用区划代码")
 NAME_HEADERS = ("name", "名称", "区划名称")
 BATCH = 2000
@@ -88,11 +89,12 @@ def get_region(session: Session, code: str) -> Region:
     return region
 
 
-def children(session: Session, parent_code: str | None) -> list[Region]:
+def children(session: Session, parent_code: str | None, page: PageParams) -> tuple[list[Region], str | None]:
+    """The regions directly under ``parent_code`` (the provinces when None), by code, a page at a time."""
     query = select(Region).where(
         Region.parent_code == parent_code if parent_code else col(Region.parent_code).is_(None)
     )
-    return list(session.exec(query.order_by(col(Region.code))).all())
+    return paginate(session, query, order=[col(Region.code)], page=page)
 
 
 def ancestors(session: Session, region: Region) -> list[Region]:
@@ -130,6 +132,8 @@ def set_group(session: Session, village_code: str, number: int, name: str) -> Vi
     return group
 
 
-def groups(session: Session, village_code: str) -> list[VillagerGroup]:
-    query = select(VillagerGroup).where(VillagerGroup.village_code == village_code)
-    return list(session.exec(query.order_by(col(VillagerGroup.number))).all())
+def groups(session: Session, village_code: str, page: PageParams) -> tuple[list[VillagerGroup], str | None]:
+    """A village's villager groups by number, a page at a time; a code the tree does not know is a 404."""
+    region = get_region(session, village_code)
+    query = select(VillagerGroup).where(VillagerGroup.village_code == region.code)
+    return paginate(session, query, order=[col(VillagerGroup.number)], page=page)

@@ -1,13 +1,12 @@
-"""The registry's records as each caller may see them: the shared disclosure policy applied to households,
-members and helpers (``shared.disclosure``)."""
+"""A household as each caller may see it: the shared disclosure policy (``shared.disclosure``) applied to its
+facts and members, nested blocks rebuilt from the table's prefixed columns."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from services.registry.models import Helper, MemberVersion
-from services.registry.schemas import BLOCKS, HelperPublic, HouseholdPublic, MemberPublic, MemberVersionPublic
-from services.registry.service import HouseholdView
+from services.registry.households.schemas import BLOCKS, HouseholdPublic
+from services.registry.households.service import HouseholdView
 from shared.disclosure import Disclosure
 
 # Which household column goes to which nested block (``housing_grade`` → ``housing.grade``), worked out once.
@@ -42,17 +41,3 @@ def household_public(view: HouseholdView, disclosure: Disclosure) -> HouseholdPu
         "needs_helper": view.needs_helper,
     }
     return HouseholdPublic.model_validate(data)
-
-
-def one_member_public(member: dict[str, Any], disclosure: Disclosure) -> MemberPublic:
-    return MemberPublic.model_validate(member_public(member, disclosure))
-
-
-def helper_public(helper: Helper, load: int, disclosure: Disclosure) -> HelperPublic:
-    data = helper.model_dump() | {"phone": disclosure.phone(helper.phone), "active_pairings": load}
-    return HelperPublic.model_validate(data)
-
-
-def member_version_public(version: MemberVersion, disclosure: Disclosure) -> MemberVersionPublic:
-    details = version.details | {"phone": disclosure.phone(version.details.get("phone"))}
-    return MemberVersionPublic.model_validate(version.model_dump() | {"details": details})

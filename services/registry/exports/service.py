@@ -1,0 +1,44 @@
+"""What each export covers: the household of a card, the village of a register, the township or county of a roll,
+each inside the caller's scope. Rendering is ``card`` and ``registers``."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from services.registry.domain.regions import Level, prefix_of
+from services.registry.households.schemas import HouseholdPublic
+from services.registry.households.service import read_household
+from services.registry.households.views import household_public
+from services.registry.models import Region
+from services.registry.regions.service import ancestors, get_region, require_village
+from shared.auth import Principal
+from shared.disclosure import Disclosure
+from shared.errors import Forbidden, ValidationFailed
+from shared.scope import narrow, require_region
+
+ROLL_LEVELS = (Level.township.value, Level.county.value)
+
+
+def card(session: Session, household_id: str, principal: Principal, show: Disclosure) -> tuple[HouseholdPublic, str]:
+    """The household as the caller may see it, and where it lives (township, village) for the card's heading."""
+    household = household_public(read_household(session, household_id, principal, as_of=None), show)
+    region = get_region(session, household.region_code)
+    place = "".join(r.name for r in ancestors(session, region)[2:]) + region.name
+    return household, place
+
+
+def register_village(session: Session, village: str, principal: Principal) -> Region:
+    """The village of a 一村一册: inside the caller's scope (403 on ``village``) and in the region tree."""
+    require_region(principal, village, field="village")
+    return require_village(session, village, field="village")
+
+
+def roll_scope(session: Session, code: str, principal: Principal) -> tuple[Region, str]:
+    """The township or county of a roll, and the prefix it covers for the caller: the part inside their scope."""
+    area = get_region(session, code)
+    if area.level not in ROLL_LEVELS:
+        raise ValidationFailed("a roll is for a township or a county", field="region")
+    prefix = narrow(principal.region, prefix_of(area.code, Level(area.level)))
+    if prefix is None:
+        raise Forbidden(f"region {code} is outside your scope", field="region")
+    return area, prefix

@@ -1,0 +1,106 @@
+"""Household routes: register, search, read (now or as of a day), versioned edits and their history."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from services.registry.domain.codes import Category, Cause, Status
+from services.registry.households import service
+from services.registry.households.schemas import (
+    HouseholdCreate,
+    HouseholdPublic,
+    HouseholdSummary,
+    HouseholdUpdate,
+    HouseholdVersionPublic,
+)
+from services.registry.households.views import household_public
+from shared.auth import Principal, Role, require
+from shared.db import Database
+from shared.deps import ReadSessionDep, SessionDep
+from shared.disclosure import Disclosure, DisclosureDep, Reader
+from shared.idempotency import IdempotencyDep
+from shared.pagination import Page, PageDep
+from shared.scope import RegionParam
+
+router = APIRouter(tags=["households"])
+# Who registers and changes households (and their members): the village, the county office, the system.
+Registrar = Annotated[Principal, Depends(require(Role.village_cadre, Role.county_office, Role.system))]
+
+
+@router.post("/households", status_code=201, response_model=HouseholdPublic)
+def register_household(
+    body: HouseholdCreate, session: SessionDep, principal: Registrar, idempotency: IdempotencyDep, show: DisclosureDep
+) -> HouseholdPublic:
+    """Register a household (建档立卡) with its members; 409 names a household that already holds an ID."""
+
+    def act() -> HouseholdPublic:
+        household = service.register_household(session, body, principal)
+        return household_public(service.read_household(session, household.id, principal, as_of=None), show)
+
+    return idempotency.run(session, act)
+
+
+@router.get("/households", response_model=Page[HouseholdSummary])
+def search_households(
+    session: ReadSessionDep,
+    principal: Reader,
+    page: PageDep,
+    region: RegionParam = None,
+    status: Status | None = None,
+    cause: Annotated[Cause | None, Query(description="primary or secondary cause of poverty")] = None,
+    category: Category | None = None,
+    helper_id: str | None = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=60, description="part of a member's name")] = None,
+    include_dissolved: bool = False,
+    without_helper: Annotated[bool, Query(description="only households that need a helper and have none")] = False,
+) -> Page[HouseholdSummary]:
+    """Households in your region scope, masked, in village and hukou-number order."""
+    filters = service.HouseholdFilters(region, status, cause, category, helper_id, q, include_dissolved, without_helper)
+    items, next_cursor = service.search_households(session, principal, filters, page)
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.get("/households/{household_id}", response_model=HouseholdPublic)
+async def get_household(
+    household_id: str,
+    request: Request,
+    principal: Reader,
+    show: DisclosureDep,
+    as_of: Annotated[date | None, Query(description="what was true on this day")] = None,
+) -> HouseholdPublic:
+    """One household with its members; ``as_of`` gives the household as it stood on that day."""
+    # The registry's hottest read makes one trip to the thread pool: a ReadSessionDep costs two more (open,
+    # close) and a sync handler one more (checking the response). The session opens and closes in that trip.
+    return await run_in_threadpool(_read_household, request.app.state.db, household_id, principal, show, as_of)
+
+
+def _read_household(
+    db: Database, household_id: str, principal: Principal, show: Disclosure, as_of: date | None
+) -> HouseholdPublic:
+    with db.reader() as session:
+        view = service.read_household(session, household_id, principal, as_of=as_of)
+    show.audit(f"household/{household_id}", as_of=str(as_of) if as_of else None)
+    return household_public(view, show)
+
+
+@router.patch("/households/{household_id}", response_model=HouseholdPublic)
+def update_household(
+    household_id: str, body: HouseholdUpdate, session: SessionDep, principal: Registrar, show: DisclosureDep
+) -> HouseholdPublic:
+    """A versioned edit of household facts with its reason; membership changes go to ``/changes``."""
+    service.update_household(session, household_id, body, principal)
+    return household_public(service.read_household(session, household_id, principal, as_of=None), show)
+
+
+@router.get("/households/{household_id}/versions", response_model=Page[HouseholdVersionPublic])
+def household_versions(
+    household_id: str, session: ReadSessionDep, principal: Reader, page: PageDep
+) -> Page[HouseholdVersionPublic]:
+    """Earlier versions of the household: who replaced each (a user, or an identification event), why and when."""
+    rows, next_cursor = service.household_versions(session, household_id, principal, page)
+    items = [HouseholdVersionPublic.model_validate(r.model_dump() | {"status": r.snapshot.get("status")}) for r in rows]
+    return Page(items=items, next_cursor=next_cursor)
