@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -75,6 +77,27 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w.]+)")
+
+
+def unique_violation_field(exc: IntegrityError) -> str | None:
+    """The column a unique violation is about, from the driver's report (never its values), or None if it is
+    not a unique violation (a foreign key, a check)."""
+    original = exc.orig
+    diag = getattr(original, "diag", None)
+    if diag is not None:  # psycopg
+        if getattr(original, "sqlstate", None) != "23505":
+            return None
+        constraint = diag.constraint_name or ""
+        table = diag.table_name or ""
+        column = constraint.removeprefix(f"uq_{table}_").removeprefix(f"ix_{table}_").removeprefix("pk_")
+        return column or "body"
+    found = _SQLITE_UNIQUE.search(str(original))
+    if found is None:
+        return None
+    return found.group(1).split(".", 1)[-1]
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
@@ -85,6 +108,17 @@ def install_problem_handlers(app: FastAPI) -> None:
         elif exc.field:
             extra["errors"] = [{"field": exc.field, "message": exc.detail}]
         return problem(exc.status, exc.code, exc.title, exc.detail, instance=request.url.path, **extra)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        """Two writers racing for one unique value: the loser learns what clashed, as the pre-checks say it."""
+        field = unique_violation_field(exc)
+        if field is None:
+            raise exc
+        detail = f"another record already has this {field}"
+        return problem(
+            409, "conflict", "Conflict", detail, instance=request.url.path, errors=[{"field": field, "message": detail}]
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

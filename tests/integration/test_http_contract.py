@@ -174,6 +174,43 @@ class TestIdempotencyKey:
         assert count(registry, "household") == 1
 
 
+class TestRaces:
+    """Clients racing to register the same people: a 201 for one, the pre-check's 409 for the rest, never a 500."""
+
+    def race(self, registry: TestClient, token, bodies: list[dict]) -> list:  # type: ignore[no-untyped-def,type-arg]
+        headers = token("county_office")
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            return list(pool.map(lambda body: registry.post(URL, json=body, headers=headers), bodies))
+
+    def test_twenty_clients_with_overlapping_members(self, registry, token) -> None:
+        body = household_body()
+        bodies = [{**body, "hukou_number": f"522323-R{i:03}"} for i in range(20)]  # the same people, 20 households
+        responses = self.race(registry, token, bodies)
+        statuses = [r.status_code for r in responses]
+        assert set(statuses) <= {201, 409}, [(r.status_code, r.text[:200]) for r in responses if r.status_code >= 500]
+        assert statuses.count(201) == 1
+        assert all(is_conflict_problem(r) for r in responses if r.status_code == 409)
+        assert count(registry, "household") == 1
+
+    def test_twenty_clients_with_one_hukou_number(self, registry, token) -> None:
+        bodies = [household_body(hukou_number="522323-SAME") for _ in range(20)]
+        responses = self.race(registry, token, bodies)
+        statuses = [r.status_code for r in responses]
+        assert set(statuses) <= {201, 409}, [(r.status_code, r.text[:200]) for r in responses if r.status_code >= 500]
+        assert statuses.count(201) == 1
+        assert all(is_conflict_problem(r) for r in responses if r.status_code == 409)
+        assert count(registry, "household") == 1
+
+
+def is_conflict_problem(response) -> bool:  # type: ignore[no-untyped-def]
+    body = response.json()
+    return (
+        response.headers["content-type"] == "application/problem+json"
+        and body["code"] == "conflict"
+        and bool(body["errors"][0]["field"])
+    )
+
+
 def test_the_key_is_filed_under_the_caller_whatever_the_dependency_order(token) -> None:
     """The idempotency dependency asks for the principal itself, so the order handlers list them in is moot."""
     app = FastAPI()
