@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from nats.aio.client import Client
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData
+from starlette.requests import ClientDisconnect
 
 from shared import audit
 from shared.auth import Role, require
@@ -30,6 +31,7 @@ from shared.events.consumer import EventConsumer, Subscription
 from shared.events.relay import OutboxRelay
 from shared.jobs.api import jobs_router
 from shared.jobs.periodic import PeriodicJob, PeriodicRunner
+from shared.limits import BodyLimit
 from shared.logs import configure_logging
 from shared.metrics import ServiceMetrics
 from shared.settings import ServiceSettings, StackSettings, stack_settings
@@ -145,6 +147,8 @@ def build_app(spec: ServiceSpec, *, stack: StackSettings | None = None, clock: C
     app.state.db = runtime.db
     install_problem_handlers(app)
     _install_observability(app, runtime)
+    # Outermost: a body too large is refused before any other layer reads it.
+    app.add_middleware(BodyLimit, max_body_bytes=stack.max_body_bytes, max_upload_bytes=stack.max_upload_bytes)
     for router in spec.routers:
         app.include_router(router, prefix="/api/v1")
     app.include_router(_audit_router(), prefix="/api/v1")
@@ -163,6 +167,8 @@ def _install_observability(app: FastAPI, runtime: Runtime) -> None:
         started = time.perf_counter()
         try:
             response: Response = await call_next(request)
+        except ClientDisconnect:
+            response = problem(400, "bad_request", "Bad request", "the body ended early", instance=request.url.path)
         except Exception:
             # Ours to log (masked, with the request id), never the server's: its traceback would carry the
             # SQL parameters, resident IDs and phones included. Counted and access-logged like any response.

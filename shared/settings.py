@@ -52,6 +52,8 @@ class StackSettings(BaseSettings):
         default_factory=dict, description='where to reach another service, e.g. {"registry": "http://registry:8001"}'
     )
     job_tick_seconds: float = 1.0
+    max_body_bytes: int = Field(default=2 << 20, ge=1024, description="largest JSON request body (413 beyond)")
+    max_upload_bytes: int = Field(default=256 << 20, ge=1024, description="largest uploaded file (413 beyond)")
     service_call_timeout_seconds: float = 5.0
     service_call_attempts: int = 3
 

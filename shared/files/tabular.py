@@ -97,10 +97,26 @@ def _encoding(path: Path) -> str:
     return "utf-8-sig"
 
 
+MAX_LINE = 1 << 20  # characters in one CSV line (a household row is ~1,000): a longer one is refused, not held
+csv.field_size_limit(MAX_LINE)
+
+
+def _bounded_lines(fh: IO[str]) -> Iterator[str]:
+    """The file's lines, each read with a bound: memory stays flat whatever one line's length."""
+    while line := fh.readline(MAX_LINE + 1):
+        if len(line) > MAX_LINE:
+            raise UnreadableFile(f"a line of the file is longer than {MAX_LINE:,} characters: not a table")
+        yield line
+
+
 def _csv(path: Path, *, strip: bool) -> Table:
     fh = open(path, encoding=_encoding(path), newline="", buffering=1 << 20)  # noqa: SIM115 - closed at the end
-    reader = csv.reader(fh)
-    headers = [h.strip() for h in next(reader, [])]
+    reader = csv.reader(_bounded_lines(fh))
+    try:
+        headers = [h.strip() for h in next(reader, [])]
+    except (csv.Error, UnicodeDecodeError, UnreadableFile) as exc:
+        fh.close()
+        raise exc if isinstance(exc, UnreadableFile) else UnreadableFile(f"not a readable CSV file: {exc}") from exc
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:
@@ -108,6 +124,8 @@ def _csv(path: Path, *, strip: bool) -> Table:
             for number, row in enumerate(reader, start=2):
                 if (row and row[0].strip()) or any(cell.strip() for cell in row):  # blank rows are skipped
                     yield number, [cell.strip() for cell in row] if strip else row
+        except csv.Error as exc:
+            raise UnreadableFile(f"not a readable CSV file: {exc}") from exc
         finally:
             fh.close()
 

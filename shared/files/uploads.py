@@ -19,7 +19,6 @@ from shared.ids import new_id
 
 TABULAR_SUFFIXES = (".csv", *XLSX_SUFFIXES)
 CHUNK = 1 << 20
-DEFAULT_MAX_BYTES = 512 << 20
 
 # What a file of each suffix starts with; a suffix missing here is checked by suffix alone (CSV is text).
 MAGIC: dict[str, tuple[bytes, ...]] = {
@@ -55,11 +54,12 @@ def spool_file(
     *,
     folder: str,
     suffixes: tuple[str, ...] = TABULAR_SUFFIXES,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int | None = None,
     field: str = "file",
     check_content: bool = True,
 ) -> Spooled:
     """Copy ``upload`` to ``<data_dir>/<service>/<folder>/`` in chunks, checking size, suffix and content."""
+    max_bytes = max_bytes or request.app.state.stack.max_upload_bytes
     suffix = Path(upload.filename or "").suffix.lower()
     if suffix not in suffixes:
         raise ValidationFailed(f"a {', '.join(suffixes)} file is expected, not {suffix or 'no suffix'}", field=field)
