@@ -73,10 +73,17 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
 
 
 def _python_type(column: Any) -> type:
-    try:
-        return column.type.python_type
-    except (NotImplementedError, AttributeError):
-        return str
+    """The Python type of a column's values; a decorated type (an aware timestamp) answers for its base type."""
+    kind = getattr(column, "type", None)
+    while kind is not None:
+        try:
+            found = kind.python_type
+        except (NotImplementedError, AttributeError):
+            found = object
+        if found is not object:
+            return found
+        kind = getattr(kind, "impl", None)
+    return str
 
 
 def _coerce(value: Any, kind: type) -> Any:

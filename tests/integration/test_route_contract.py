@@ -43,7 +43,6 @@ PENDING_PAGINATION: set[tuple[str, str]] = {
     ("registry", "/api/v1/helpers"),
     ("registry", "/api/v1/contacts/coverage"),
     ("registry", "/api/v1/helper-loads"),
-    ("identification", "/api/v1/cases/{case_id}/steps"),
 }
 
 
