@@ -55,7 +55,9 @@ def to_helpers(session: Session, event: Envelope, household_id: str, kind: str, 
         )
 
 
-def to_township(session: Session, event: Envelope, region_code: str, kind: str, template: str, **params: str) -> None:
+def to_township(
+    session: Session, event: Envelope, region_code: str, kind: str, template: str, /, **params: str
+) -> None:
     for officer in officers(session, "township_officer", region_code):
         recipient = Recipient(f"township_officer:{officer.ref_id}", officer.region_code, officer.name, officer.phone)
         values = {"officer": officer.name or "同志", "region": region_code, **params}

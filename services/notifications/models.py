@@ -21,7 +21,7 @@ INFRA = infra_tables(NotificationsTable.metadata)
 
 
 def _when(**kwargs: Any) -> Any:
-    return Field(sa_type=AwareDateTime, **kwargs)  # type: ignore[call-overload]
+    return Field(sa_type=AwareDateTime, **kwargs)
 
 
 class HouseholdRecipient(NotificationsTable, table=True):

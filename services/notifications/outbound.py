@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import CursorResult
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -146,4 +147,5 @@ def _insert_once(session: Session, row: Message) -> bool:
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(Message.__table__).values(**values).on_conflict_do_nothing(index_elements=["cause", "recipient"])  # type: ignore[attr-defined]
-    return (session.execute(statement).rowcount or 0) > 0
+    result = cast(CursorResult[Any], session.execute(statement))  # an INSERT's result is a cursor's
+    return (result.rowcount or 0) > 0

@@ -17,7 +17,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy import or_, text
 from sqlmodel import Session, col, func, select
 
@@ -45,7 +45,7 @@ class Claimed:
 
 
 class SenderMetrics:
-    def __init__(self, registry) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, registry: CollectorRegistry) -> None:
         self.breaker = Gauge(
             "fupin_sms_breaker_state",
             "Gateway circuit breaker: 0 closed, 1 half-open, 2 open",
@@ -142,8 +142,8 @@ class Sender:
                 select(Message)
                 .where(
                     col(Message.status).in_(DUE),
-                    Message.not_before <= now,
-                    or_(Message.status == "queued", Message.lease_until < now),
+                    col(Message.not_before) <= now,
+                    or_(col(Message.status) == "queued", col(Message.lease_until) < now),
                 )
                 .order_by(col(Message.not_before), col(Message.id))
                 .limit(limit * 4)
@@ -197,13 +197,13 @@ class Sender:
     def _number_sent(self, session: Session, row: Message, now: datetime) -> list[datetime]:
         since = now - longest(self.settings.per_number())
         query = select(Message.first_sent_at).where(
-            Message.phone == row.phone, Message.first_sent_at > since, Message.id != row.id
+            col(Message.phone) == row.phone, col(Message.first_sent_at) > since, col(Message.id) != row.id
         )
         return [t for t in session.exec(query).all() if t is not None]
 
     def _global_sent(self, session: Session, now: datetime) -> list[datetime]:
         since = now - longest(self.settings.global_limits())
-        query = select(Message.first_sent_at).where(Message.first_sent_at > since)
+        query = select(Message.first_sent_at).where(col(Message.first_sent_at) > since)
         return [t for t in session.exec(query).all() if t is not None]
 
     def _sms(self, session: Session, row: Message) -> OutboundSms:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -28,10 +29,9 @@ def build_provider(settings: NotificationSettings, now: Callable[[], datetime]) 
     if settings.provider == "log":
         return LogProvider()
     if settings.provider == "aliyun":
-        shape = AliyunShape(**_keep(config, AliyunShape))
         return HttpGateway(
             "aliyun",
-            shape,
+            AliyunShape(**_keep(config, AliyunShape)),
             receipts=ALIYUN_RECEIPTS,
             replies=ALIYUN_REPLIES,
             answer=ALIYUN_ANSWER,
@@ -39,10 +39,9 @@ def build_provider(settings: NotificationSettings, now: Callable[[], datetime]) 
             now=now,
         )
     if settings.provider == "tencent":
-        shape = TencentShape(**_keep(config, TencentShape))
         return HttpGateway(
             "tencent",
-            shape,
+            TencentShape(**_keep(config, TencentShape)),
             receipts=TENCENT_RECEIPTS,
             replies=TENCENT_REPLIES,
             answer=TENCENT_ANSWER,
@@ -54,7 +53,7 @@ def build_provider(settings: NotificationSettings, now: Callable[[], datetime]) 
         url=config["url"],
         method=config.get("method", "POST"),
         encoding=config.get("encoding", "json"),
-        body=config.get("body") or GenericShape.__dataclass_fields__["body"].default_factory(),  # type: ignore[misc]
+        **({"body": config["body"]} if config.get("body") else {}),  # empty or absent: the shape's default body
         auth=config.get("auth", {}),
         id_path=response.get("id", "id"),
         ok_path=response.get("ok"),
@@ -71,8 +70,8 @@ def build_provider(settings: NotificationSettings, now: Callable[[], datetime]) 
     )
 
 
-def _keep(config: dict[str, Any], shape: type) -> dict[str, Any]:
-    fields = shape.__dataclass_fields__  # type: ignore[attr-defined]
+def _keep(config: dict[str, Any], shape: type[AliyunShape] | type[TencentShape]) -> dict[str, Any]:
+    fields = {f.name for f in dataclasses.fields(shape)}
     return {k: v for k, v in config.items() if k in fields and k != "nonce"}
 
 
