@@ -54,7 +54,7 @@ from services.registry.imports.template import (
     household_errors,
 )
 from services.registry.models import Household, ImportJob, ImportRowError, Member
-from shared.clock import Clock
+from shared.clock import Clock, session_clock
 from shared.db import Database
 from shared.events.outbox import OUTBOX, OUTBOX_COLUMNS
 
@@ -334,7 +334,7 @@ def _finish(session: Session, job_id: str, status: str, message: str | None) -> 
     if job is not None:
         job.status = status
         job.message = message
-        job.finished_at = session.info["clock"].now()
+        job.finished_at = session_clock(session).now()
         session.add(job)
 
 
