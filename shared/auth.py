@@ -56,6 +56,29 @@ def issue_token(settings: StackSettings, *, subject: str, roles: list[str], regi
     return jwt.encode(claims, settings.secret(), algorithm="HS256")
 
 
+REGION_LENGTHS = (2, 4, 6, 9, 12)  # province, city, county, township, village
+# What each refusal of the JWT library means, in our words (its own name the library's internals).
+_JWT_REASONS: tuple[tuple[type[Exception], str], ...] = (
+    (jwt.ExpiredSignatureError, "the token has expired"),
+    (jwt.ImmatureSignatureError, "the token is not valid yet"),
+    (jwt.InvalidIssuerError, "the token was not issued by this installation"),
+    (jwt.MissingRequiredClaimError, "the token lacks a required claim (sub, exp, iat, iss)"),
+    (jwt.InvalidAlgorithmError, "the token is signed with an algorithm this installation does not accept"),
+    (jwt.InvalidSignatureError, "the token's signature does not match this installation's key"),
+)
+
+
+def valid_region_claim(region: object, roles: frozenset[Role]) -> str:
+    """A token's region: the digits of a division code at one of its levels; only ``system`` may have none."""
+    if not isinstance(region, str):
+        raise Unauthorized("the token's region must be a division code written as a string of digits")
+    if region == "" and Role.system in roles:
+        return region
+    if not (region.isascii() and region.isdigit() and len(region) in REGION_LENGTHS):
+        raise Unauthorized("the token's region is not a division code of 2, 4, 6, 9 or 12 digits")
+    return region
+
+
 def decode_token(settings: StackSettings, token: str) -> Principal:
     try:
         claims = jwt.decode(
@@ -63,14 +86,20 @@ def decode_token(settings: StackSettings, token: str) -> Principal:
             settings.secret(),
             algorithms=["HS256"],
             issuer=settings.jwt_issuer,
-            options={"require": ["sub", "exp"]},
+            options={"require": ["sub", "exp", "iat", "iss"]},
         )
+    except jwt.PyJWTError as exc:
+        reason = next((text for kind, text in _JWT_REASONS if isinstance(exc, kind)), "the token is not valid")
+        raise Unauthorized(reason) from exc
+    try:
         roles = frozenset(Role(r) for r in claims.get("roles", []))
-    except (jwt.PyJWTError, ValueError) as exc:
-        raise Unauthorized(f"invalid token: {exc}") from exc
-    region = str(claims.get("region", ""))
-    if not region and Role.system not in roles:
-        raise Unauthorized("token has no region scope")
+    except (TypeError, ValueError) as exc:
+        raise Unauthorized("the token names a role this installation does not have") from exc
+    if not isinstance(claims["exp"], int) or not isinstance(claims["iat"], int):
+        raise Unauthorized("the token's times are not whole seconds")
+    if claims["exp"] - claims["iat"] > settings.jwt_max_ttl_seconds:
+        raise Unauthorized(f"the token lives longer than this installation allows ({settings.jwt_max_ttl_seconds} s)")
+    region = valid_region_claim(claims.get("region", ""), roles)
     return Principal(subject=str(claims["sub"]), roles=roles, region=region)
 
 

@@ -97,7 +97,10 @@ def _coerce(value: Any, kind: type) -> Any:
     if not isinstance(value, str):
         raise ValueError("not a string")
     if kind is datetime:
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise ValueError("a time without its zone")
+        return moment
     if kind is date:
         return date.fromisoformat(value)
     if kind is Decimal:

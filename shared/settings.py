@@ -37,6 +37,7 @@ class StackSettings(BaseSettings):
     jwt_secret: str | None = None
     jwt_issuer: str = "fupin"
     jwt_ttl_seconds: int = 8 * 3600
+    jwt_max_ttl_seconds: int = Field(default=30 * 86400, description="a token living longer than this is refused")
     stream_name: str = "FUPIN"
     stream_replicas: int = Field(default=1, ge=1, le=5, description="3 on a JetStream cluster")
     dlq_stream_name: str = "FUPIN_DLQ"

@@ -29,21 +29,6 @@ BOUNDED_LISTS = {  # arrays whose length is fixed by code or by a short configur
     ("funds", "/api/v1/reports/shares"),  # the same, for a county and year
     ("funds", "/api/v1/reports/findings"),  # counts by township and finding kind
 }
-# Lists that still answer a bare array, each being moved onto shared.pagination. This set may only shrink.
-PENDING_PAGINATION: set[tuple[str, str]] = {
-    ("registry", "/api/v1/households/{household_id}/versions"),
-    ("registry", "/api/v1/households/{household_id}/members/{member_id}/versions"),
-    ("registry", "/api/v1/households/{household_id}/changes"),
-    ("registry", "/api/v1/households/{household_id}/incomes"),
-    ("registry", "/api/v1/households/{household_id}/pairings"),
-    ("registry", "/api/v1/households/{household_id}/contacts"),
-    ("registry", "/api/v1/helpers/loads"),
-    ("registry", "/api/v1/regions"),
-    ("registry", "/api/v1/regions/{code}/groups"),
-    ("registry", "/api/v1/helpers"),
-    ("registry", "/api/v1/contacts/coverage"),
-    ("registry", "/api/v1/helper-loads"),
-}
 
 
 def service_app(name: str, stack: StackSettings) -> Any:
@@ -107,7 +92,7 @@ def test_every_list_is_a_page(service) -> None:  # type: ignore[no-untyped-def]
         schema = op.get("responses", {}).get("200", {}).get("content", {}).get("application/json", {}).get("schema", {})
         if schema.get("type") == "array":
             bare.add((name, path))
-    assert bare <= PENDING_PAGINATION, f"lists without pagination: {sorted(bare - PENDING_PAGINATION)}"
+    assert bare == set(), f"lists without pagination: {sorted(bare)}"
 
 
 # The records each service can be seeded with through its own API, inside township 109 (青山镇) of 普安县.

@@ -82,6 +82,7 @@ def raw(value: object) -> str:
         raw([["2026-01-01"], "x"]),
         raw({"at": "x"}),
         raw(["not a time", "x"]),
+        raw(["2026-01-01T08:00:00", "x"]),
         "%%%not-base64",
         raw([True, "x"]),
     ],

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+import jwt
 import pytest
 
 from shared.auth import Principal, Role, decode_token, issue_token
@@ -30,6 +33,82 @@ def test_token_round_trip() -> None:
 def test_bad_tokens_are_unauthorized(token_settings, roles, region, ttl) -> None:
     with pytest.raises(Unauthorized):
         decode_token(SETTINGS, issue_token(token_settings, subject="x", roles=roles, region=region, ttl=ttl))
+
+
+def claims_token(**claims: object) -> str:
+    now = int(time.time())
+    base: dict[str, object] = {"sub": "x", "roles": ["county_office"], "region": "522323", "iss": "fupin"}
+    base |= {"iat": now, "exp": now + 60} | claims
+    return jwt.encode(base, SETTINGS.secret(), algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"region": "%"},
+        {"region": "_"},
+        {"region": "52232310_"},
+        {"region": "5223231"},
+        {"region": 522323},
+        {"region": "５２２３２３"},
+        {"exp": int(time.time()) + 100 * 365 * 86400},
+        {"roles": ["county_office", "king"]},
+        {"iat": None},
+    ],
+    ids=[
+        "percent",
+        "underscore",
+        "wildcard township",
+        "seven digits",
+        "integer",
+        "full-width",
+        "100 years",
+        "unknown role",
+        "no iat",
+    ],
+)
+def test_claims_that_would_widen_or_outlive_the_scope_are_refused(claims: dict[str, object]) -> None:
+    token = claims_token(**{k: v for k, v in claims.items() if v is not None})
+    if claims.get("iat", 0) is None:
+        now = int(time.time())
+        token = jwt.encode(
+            {"sub": "x", "roles": ["county_office"], "region": "522323", "iss": "fupin", "exp": now + 60},
+            SETTINGS.secret(),
+            algorithm="HS256",
+        )
+    with pytest.raises(Unauthorized):
+        decode_token(SETTINGS, token)
+
+
+def test_refusals_are_in_our_words() -> None:
+    expired = issue_token(SETTINGS, subject="x", roles=["county_office"], region="522323", ttl=-10)
+    with pytest.raises(Unauthorized, match="the token has expired"):
+        decode_token(SETTINGS, expired)
+    forged = issue_token(
+        StackSettings(jwt_secret="another-secret-entirely-0123456789"),
+        subject="x",
+        roles=["county_office"],
+        region="522323",
+    )
+    with pytest.raises(Unauthorized, match="signature does not match this installation"):
+        decode_token(SETTINGS, forged)
+
+
+def test_the_cli_refuses_a_token_no_call_would_accept(monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from shared.cli import app
+
+    monkeypatch.setenv("FUPIN_JWT_SECRET", SETTINGS.secret())
+    runner = CliRunner()
+    assert runner.invoke(app, ["token", "--role", "county_office"]).exit_code != 0
+    assert runner.invoke(app, ["token", "--role", "county_office", "--region", "52232310_"]).exit_code != 0
+    first = runner.invoke(app, ["token", "--role", "county_office", "--region", "522323"])
+    second = runner.invoke(app, ["token", "--role", "county_office", "--region", "522323"])
+    assert first.exit_code == 0 and second.exit_code == 0
+    subjects = {decode_token(SETTINGS, r.output.strip()).subject for r in (first, second)}
+    assert len(subjects) == 2  # tokens never share one idempotency key space by accident
+    assert runner.invoke(app, ["token", "--role", "system"]).exit_code == 0
 
 
 def test_region_scope_is_a_prefix() -> None:
