@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response, UploadFile
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
@@ -180,16 +181,16 @@ def account_entries(
     """The entries of one account, oldest first (明细账)."""
     accounts.get_account(session, account_id, principal)
     query = (
-        select(
-            Entry.id,
-            Entry.transaction_id,
-            Entry.amount,
-            LedgerTransaction.kind,
-            LedgerTransaction.occurred_on,
-            LedgerTransaction.memo,
+        core_select(  # sqlmodel's select is typed for up to four columns
+            col(Entry.id),
+            col(Entry.transaction_id),
+            col(Entry.amount),
+            col(LedgerTransaction.kind),
+            col(LedgerTransaction.occurred_on),
+            col(LedgerTransaction.memo),
         )
         .join(LedgerTransaction, col(LedgerTransaction.id) == Entry.transaction_id)
-        .where(Entry.account_id == account_id)
+        .where(col(Entry.account_id) == account_id)
     )
     rows, cursor = paginate(session, query, order=[col(Entry.id)], page=page)
     items = [

@@ -19,6 +19,7 @@ from shared.auth import Principal
 from shared.clock import session_clock
 from shared.db import Database
 from shared.errors import Conflict
+from shared.pagination import PageParams
 from shared.refusals import Refusal, Refused
 from shared.scope import require_region
 from shared.workflow import engine, store, template
@@ -158,5 +159,5 @@ def end_notice(session: Session, project: Project, body: NoticeEnd, principal: P
     _apply(session, project, move, principal)
 
 
-def history(session: Session, project: Project, page: object) -> tuple[list[store.Transition], str | None]:
-    return store.history_page(session, WORKFLOW, project.id, page)  # type: ignore[arg-type]
+def history(session: Session, project: Project, page: PageParams) -> tuple[list[store.Transition], str | None]:
+    return store.history_page(session, WORKFLOW, project.id, page)

@@ -4,7 +4,9 @@ disposal only after a village cadre's inspection)."""
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from datetime import date
+
+from sqlmodel import Session, col, select
 
 from services.funds.disbursements import status_events
 from services.funds.domain.assets import Movement, MovementRequest, Restrictions, TransferScope, check_movement
@@ -55,7 +57,7 @@ def _pending_approval(session: Session, asset: Asset) -> AssetMovement | None:
         session.exec(
             select(AssetMovement)
             .where(AssetMovement.asset_id == asset.id)
-            .order_by(AssetMovement.created_at, AssetMovement.id)
+            .order_by(col(AssetMovement.created_at), col(AssetMovement.id))
         )
     )
     latest = None
@@ -120,17 +122,28 @@ def _household_region(session: Session, household_id: str | None) -> str | None:
 
 
 def _log(
-    session: Session, asset: Asset, principal: Principal, *, movement: str, on: object, note: str, **extra: object
+    session: Session,
+    asset: Asset,
+    principal: Principal,
+    *,
+    movement: str,
+    on: date,
+    note: str,
+    to_household_id: str | None = None,
+    to_region_code: str | None = None,
+    approved_by: str | None = None,
 ) -> AssetMovement:
     row = AssetMovement(
         asset_id=asset.id,
         movement=movement,
         on=on,
         from_household_id=asset.owner_household_id,
+        to_household_id=to_household_id,
+        to_region_code=to_region_code,
+        approved_by=approved_by,
         note=note,
         actor=principal.subject,
         created_at=session_clock(session).now(),
-        **extra,
     )
     session.add(row)
     session.flush()
@@ -139,6 +152,6 @@ def _log(
         actor=principal.subject,
         action=f"asset.{movement}",
         resource=f"asset/{asset.id}",
-        detail={"movement": row.id, "to": extra.get("to_household_id"), "note": note},
+        detail={"movement": row.id, "to": to_household_id, "note": note},
     )
     return row

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from services.funds import accounts
 from services.funds.domain.ledger import ZERO, AccountKind, TransactionKind, transfer
+from services.funds.domain.policy import SourceKind
 from services.funds.models import Arrival, Budget, FundSource, LedgerTransaction
 from services.funds.schemas import ArrivalCreate, BudgetCreate, BudgetPublic, SourceCreate, SourcePublic
 from shared.auth import Principal
@@ -90,7 +91,7 @@ def budget_public(session: Session, budget: Budget) -> BudgetPublic:
     late = is_late(expected_by=budget.expected_by, planned=budget.planned_amount, total=total, last=last, today=today)
     return BudgetPublic(
         **budget.model_dump(),
-        source_kind=source.kind if source else "other",
+        source_kind=SourceKind(source.kind) if source else SourceKind.other,
         arrived=total,
         shortfall=max(budget.planned_amount - total, ZERO),
         late=late,

@@ -112,7 +112,7 @@ def _line_level(session: Session, line: ProjectLine) -> SourceLevel:
 
 def _earlier_paid(session: Session, project: Project, household_id: str) -> list[PaidLine]:
     rows = session.exec(
-        select(Payment.amount, FundSource.level)
+        select(col(Payment.amount), col(FundSource.level))
         .join(ProjectLine, col(ProjectLine.id) == Payment.line_id)
         .join(Budget, col(Budget.id) == ProjectLine.budget_id)
         .join(FundSource, col(FundSource.id) == Budget.source_id)

@@ -113,7 +113,7 @@ def detect(session: Session, day: date) -> list[an.Finding]:
     """Every finding the data shows on ``day``, new or not."""
     body = rules.rules_for(session, region_code="", year=day.year)
     facts = [f for f, _ in _payments(session, day)]
-    deaths = dict(session.exec(select(DeceasedMember.member_id, DeceasedMember.died_on)).all())
+    deaths = dict(session.exec(select(col(DeceasedMember.member_id), col(DeceasedMember.died_on))).all())
     flagged = dict(session.exec(select(FlaggedHousehold.household_id, FlaggedHousehold.reason)).all())
     by_county: dict[str, list[an.PaymentFact]] = defaultdict(list)
     for f in facts:

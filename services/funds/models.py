@@ -32,7 +32,7 @@ def Ref(**kw: Any) -> Any:
 
 
 def Stamp(**kw: Any) -> Any:
-    return Field(sa_type=AwareDateTime, **kw)  # type: ignore[call-overload]
+    return Field(sa_type=AwareDateTime, **kw)
 
 
 def Amount(**kw: Any) -> Any:
@@ -40,7 +40,7 @@ def Amount(**kw: Any) -> Any:
 
 
 def Json(**kw: Any) -> Any:
-    return Field(sa_type=JSON, **kw)  # type: ignore[call-overload]
+    return Field(sa_type=JSON, **kw)
 
 
 class Account(FundsTable, table=True):

@@ -103,7 +103,9 @@ def project_public(session: Session, project: Project) -> ProjectPublic:
 
 def _facts(session: Session, *, county: str, year: int, including: str) -> list[AllocationFact]:
     query = (
-        select(ProjectLine.planned_amount, FundSource.kind, Project.kind, Project.direct_to_households)
+        select(
+            col(ProjectLine.planned_amount), col(FundSource.kind), col(Project.kind), col(Project.direct_to_households)
+        )
         .join(Project, col(Project.id) == ProjectLine.project_id)
         .join(Budget, col(Budget.id) == ProjectLine.budget_id)
         .join(FundSource, col(FundSource.id) == Budget.source_id)

@@ -75,14 +75,16 @@ def _project_parts(
         ("项目资金(元)", f"{total:.2f}"),
         ("状态", project.status),
     ]
-    beneficiaries = [
+    beneficiaries: list[list[object]] = [
         [_mask_household(b.household_id)]
         for b in session.exec(
-            select(Beneficiary).where(Beneficiary.project_id == project.id).order_by(Beneficiary.household_id)
+            select(Beneficiary).where(Beneficiary.project_id == project.id).order_by(col(Beneficiary.household_id))
         )
     ]
     payments = list(
-        session.exec(select(Payment).where(Payment.project_id == project.id).order_by(Payment.pay_date, Payment.id))
+        session.exec(
+            select(Payment).where(Payment.project_id == project.id).order_by(col(Payment.pay_date), col(Payment.id))
+        )
     )
     return facts, line_rows, beneficiaries, payments
 
@@ -128,7 +130,7 @@ def village_payments(session: Session, village: str, year: int) -> list[Payment]
                 col(Payment.pay_date) >= date(year, 1, 1),
                 col(Payment.pay_date) <= date(year, 12, 31),
             )
-            .order_by(Payment.pay_date, Payment.id)
+            .order_by(col(Payment.pay_date), col(Payment.id))
         )
     )
 

@@ -7,7 +7,7 @@ import io
 from decimal import Decimal
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from services.funds import disbursements
 from services.funds.domain.payments import BatchStatus, PaymentStatus
@@ -173,6 +173,6 @@ def lines_of(session: Session, recon_id: str) -> list[ReconciliationLine]:
         session.exec(
             select(ReconciliationLine)
             .where(ReconciliationLine.reconciliation_id == recon_id)
-            .order_by(ReconciliationLine.row)
+            .order_by(col(ReconciliationLine.row))
         )
     )

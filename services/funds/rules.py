@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from services.funds.domain.policy import RuleSetBody, RuleSetScope, pick_rule_set
 from services.funds.models import RuleSet
@@ -14,7 +14,7 @@ from shared.scope import require_region
 def rules_for(session: Session, *, region_code: str, year: int) -> RuleSetBody:
     """The rules in force for a region and year: the narrowest jurisdiction's, else the national defaults."""
     prefixes = [region_code[:n] for n in (2, 4, 6, 9, 12)]
-    rows = session.exec(select(RuleSet).where(RuleSet.year == year, RuleSet.region_prefix.in_(prefixes))).all()  # type: ignore[attr-defined]
+    rows = session.exec(select(RuleSet).where(RuleSet.year == year, col(RuleSet.region_prefix).in_(prefixes))).all()
     scopes = [RuleSetScope(r.region_prefix, r.year, RuleSetBody.model_validate(r.body)) for r in rows]
     return pick_rule_set(scopes, region_code=region_code, year=year)
 

@@ -46,7 +46,7 @@ def _subsidy_budgets(session: Session, year: int, region_code: str | None) -> li
         select(Budget)
         .join(FundSource, col(FundSource.id) == Budget.source_id)
         .where(FundSource.kind == SourceKind.interest_subsidy.value, Budget.year == year)
-        .order_by(Budget.created_at, Budget.id)
+        .order_by(col(Budget.created_at), col(Budget.id))
     )
     budgets = list(session.exec(query))
     return [b for b in budgets if not region_code or region_code.startswith(b.region_code)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -21,7 +22,7 @@ Text = Field(min_length=1, max_length=200)
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    def values(self, *, exclude: set[str] = frozenset()) -> dict[str, Any]:  # type: ignore[assignment]
+    def values(self, *, exclude: Collection[str] = frozenset()) -> dict[str, Any]:
         """The fields as Python values (Decimal stays Decimal; ``model_dump`` would give money as strings)."""
         return {k: getattr(self, k) for k in type(self).model_fields if k not in exclude}
 
