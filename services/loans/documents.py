@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from services.loans.models import Installment, Loan, Pool, Product, Repayment
-from shared.files.pdf import Facts, Grid, Heading, Text, document
+from shared.files.pdf import Block, Facts, Grid, Heading, Text, document
 
 METHODS = {
     "equal_installments": "等额本息",
@@ -30,7 +30,7 @@ def brochure(product: Product, pool: Pool) -> bytes:
     """Terms, process, subsidy, compensation and the supervision hotline, from the product's configuration."""
     c = product.conventions
     gov = product.government_share
-    blocks = [
+    blocks: list[Block] = [
         Heading("产品要素"),
         Facts(
             [
@@ -87,10 +87,10 @@ def statement(session: Session, loan: Loan, *, id_number: str | None) -> bytes:
     installments = session.exec(
         select(Installment)
         .where(Installment.loan_id == loan.id, Installment.schedule_version == loan.schedule_version)
-        .order_by(Installment.number)
+        .order_by(col(Installment.number))
     ).all()
     repayments = session.exec(select(Repayment).where(Repayment.loan_id == loan.id).order_by(Repayment.id)).all()
-    blocks = [
+    blocks: list[Block] = [
         Facts(
             [
                 ("借款人", loan.borrower_name),

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from services.loans import events, products
 from services.loans.domain import eligibility
@@ -273,7 +273,7 @@ def _loan_in(session: Session, loan_id: str, principal: Principal, *statuses: st
 
 
 def _rating(session: Session, loan: Loan, rating_id: str | None) -> Rating | None:
-    query = select(Rating).order_by(Rating.valid_to.desc())
+    query = select(Rating).order_by(col(Rating.valid_to).desc())
     if loan.borrower_kind == "household":
         query = query.where(Rating.household_id == loan.household_id)
     else:

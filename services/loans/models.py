@@ -33,8 +33,8 @@ def Ref(*, index: bool = True, nullable: bool = False) -> Any:
 
 def Stamp(*, nullable: bool = False) -> Any:
     if nullable:
-        return Field(default=None, sa_type=AwareDateTime)  # type: ignore[call-overload]
-    return Field(sa_type=AwareDateTime)  # type: ignore[call-overload]
+        return Field(default=None, sa_type=AwareDateTime)
+    return Field(sa_type=AwareDateTime)
 
 
 def Amount() -> Any:
@@ -51,7 +51,7 @@ def Rate() -> Any:
 
 
 def Json() -> Any:
-    return Field(default_factory=dict, sa_type=JSON)  # type: ignore[call-overload]
+    return Field(default_factory=dict, sa_type=JSON)
 
 
 class Pool(LoansTable, table=True):
@@ -111,8 +111,8 @@ class Product(LoansTable, table=True):
     default_after_days: int = 90
     reminder_days: int = 3
     insurance_premium_subsidy: Decimal | None = Field(default=None, max_digits=14, decimal_places=2)
-    allocation_order: list[str] = Field(default_factory=list, sa_type=JSON)  # type: ignore[call-overload]
-    eligible_purposes: list[str] = Field(default_factory=list, sa_type=JSON)  # type: ignore[call-overload]
+    allocation_order: list[str] = Field(default_factory=list, sa_type=JSON)
+    eligible_purposes: list[str] = Field(default_factory=list, sa_type=JSON)
     max_extensions: int = 1
     max_extension_months: int = 12
     hotline: str = Field(default="", max_length=40)
@@ -236,7 +236,7 @@ class Repayment(LoansTable, table=True):
     penalty: Decimal = Amount()
     interest: Decimal = Amount()
     principal: Decimal = Amount()
-    allocations: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)  # type: ignore[call-overload]
+    allocations: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     reference: str = Field(default="", max_length=100)
     reason: str = Field(default="", max_length=500)
     created_by: str = Field(max_length=100)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlmodel import Session
 
 from services.loans import subsidies
@@ -33,7 +33,10 @@ from shared.jobs import PeriodicJob
 
 BATCH = 2000
 FEN = Decimal("0.01")
-LOAN, INST = Loan.__table__.c, Installment.__table__.c  # type: ignore[attr-defined]
+# SQLModel sets __table__ when it makes a table class; its stubs do not declare it.
+LOAN_TABLE: Table = Loan.__table__  # type: ignore[attr-defined]
+INSTALLMENT_TABLE: Table = Installment.__table__  # type: ignore[attr-defined]
+LOAN, INST = LOAN_TABLE.c, INSTALLMENT_TABLE.c
 
 
 @dataclass
@@ -189,11 +192,11 @@ def _one_loan(night: Night, products: dict[str, Product], rows: list[Any], day: 
 
 def _flush(session: Session, night: Night) -> None:
     if night.loan_updates:
-        session.execute(update(Loan.__table__).where(LOAN.id == bindparam("b_id")), night.loan_updates)  # type: ignore[arg-type]
+        session.execute(update(LOAN_TABLE).where(LOAN.id == bindparam("b_id")), night.loan_updates)
     if night.penalty_updates:
-        session.execute(update(Installment.__table__).where(INST.id == bindparam("b_id")), night.penalty_updates)  # type: ignore[arg-type]
+        session.execute(update(INSTALLMENT_TABLE).where(INST.id == bindparam("b_id")), night.penalty_updates)
     if night.reminder_updates:
-        session.execute(update(Installment.__table__).where(INST.id == bindparam("b_id")), night.reminder_updates)  # type: ignore[arg-type]
+        session.execute(update(INSTALLMENT_TABLE).where(INST.id == bindparam("b_id")), night.reminder_updates)
     emit_many(session, "loan.overdue", night.overdue)
     emit_many(session, "loan.repayment_due", night.due)
     night.loans += len(night.loan_updates)

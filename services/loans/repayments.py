@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import cast
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from services.loans import events, lending, subsidies
 from services.loans.domain.allocation import Allocation, Owed, Part, allocate
 from services.loans.domain.arrears import OpenInstallment, PenaltyRule, accrued_interest, penalty_increment
 from services.loans.domain.schedule import generate_schedule
 from services.loans.models import Extension, Installment, Loan, Product, Repayment
-from services.loans.schemas import ExtensionCreate, LoanApply, RepaymentCreate, RepaymentReverse
+from services.loans.schemas import BorrowerKind, ExtensionCreate, LoanApply, RepaymentCreate, RepaymentReverse
 from shared import audit
 from shared.auth import Principal
 from shared.clock import session_clock
@@ -32,9 +33,9 @@ def open_installments(session: Session, loan: Loan) -> list[Installment]:
             .where(
                 Installment.loan_id == loan.id,
                 Installment.schedule_version == loan.schedule_version,
-                Installment.open.is_(True),
-            )  # type: ignore[attr-defined]
-            .order_by(Installment.number)
+                col(Installment.open).is_(True),
+            )
+            .order_by(col(Installment.number))
         )
     )
 
@@ -299,8 +300,8 @@ def _renew(session: Session, loan: Loan, product: Product, body: ExtensionCreate
     """续贷: a new application on the same product version, which settles this loan when it is disbursed."""
     application = LoanApply(
         product_id=product.id,
-        borrower_kind=loan.borrower_kind,
-        household_id=loan.household_id,  # type: ignore[arg-type]
+        borrower_kind=cast(BorrowerKind, loan.borrower_kind),  # a str column; LoanApply validates it again
+        household_id=loan.household_id,
         entity_code=loan.entity_code,
         entity_poor_households=loan.entity_poor_households,
         region_code=loan.region_code,

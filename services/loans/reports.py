@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from services.loans.domain.arrears import BUCKETS, CURRENT, OVER_90
 from services.loans.models import Claim, Loan, Product, Subsidy
@@ -24,19 +25,24 @@ def _share(part: Decimal, whole: Decimal) -> Decimal:
 def portfolio(session: Session, principal: Principal, region: str | None) -> PortfolioReport:
     """Every lent loan in scope: counts, amounts, buckets, subsidies paid, compensation claimed."""
     scope = in_scope(Loan.region_code, principal, region)
+    # What select() builds; its overloads stop at four columns.
+    per_product: Select[str, str, int, Decimal, Decimal] = Select(
+        col(Loan.region_code),
+        col(Product.code),
+        func.count(),
+        func.sum(Loan.amount),
+        func.sum(Loan.principal_outstanding),
+    )
     rows = session.exec(
-        select(
-            Loan.region_code, Product.code, func.count(), func.sum(Loan.amount), func.sum(Loan.principal_outstanding)
-        )
-        .join(Product, Product.id == Loan.product_id)
-        .where(scope, Loan.status.in_(LENT))  # type: ignore[attr-defined]
-        .group_by(Loan.region_code, Product.code)
-        .order_by(Loan.region_code, Product.code)
+        per_product.join(Product, col(Product.id) == Loan.product_id)
+        .where(scope, col(Loan.status).in_(LENT))
+        .group_by(col(Loan.region_code), col(Product.code))
+        .order_by(col(Loan.region_code), col(Product.code))
     ).all()
     by_kind = dict(
         session.exec(
             select(Loan.borrower_kind, func.sum(Loan.amount))
-            .where(scope, Loan.status.in_(LENT))  # type: ignore[attr-defined]
+            .where(scope, col(Loan.status).in_(LENT))
             .group_by(Loan.borrower_kind)
         ).all()
     )
@@ -50,9 +56,9 @@ def portfolio(session: Session, principal: Principal, region: str | None) -> Por
     )
     enterprise = session.exec(
         select(func.count(), func.coalesce(func.sum(Loan.amount), 0)).where(
-            scope, Loan.enterprise_use.is_(True), Loan.status.in_(LENT)
+            scope, col(Loan.enterprise_use).is_(True), col(Loan.status).in_(LENT)
         )
-    ).one()  # type: ignore[attr-defined]
+    ).one()
     outstanding = sum((o for _, o in buckets.values()), ZERO)
     total = sum((Decimal(v or 0) for v in by_kind.values()), ZERO)
     subsidies = session.exec(

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from services.loans.domain.subsidy import SubsidyMode, paid_on_time, previous_period
 from services.loans.models import Installment, Loan, Product, Subsidy
@@ -36,10 +36,10 @@ def claim_period(session: Session, loan: Loan, product: Product, start: date, en
                 Installment.loan_id == loan.id,
                 Installment.due_date >= start,
                 Installment.due_date <= end,
-                Installment.paid_on.is_not(None),
+                col(Installment.paid_on).is_not(None),
             )
         )
-    )  # type: ignore[union-attr]
+    )
     amount = sum((subsidy_of(i, product.grace_days) for i in rows), ZERO)
     if amount <= 0:
         return None
@@ -89,9 +89,9 @@ def claim_due_periods(session: Session, day: date) -> int:
     made = 0
     query = (
         select(Loan, Product)
-        .join(Product, Product.id == Loan.product_id)
-        .where(Product.subsidy_mode == SubsidyMode.direct_periodic.value, Loan.status.in_(("active", "settled")))
-    )  # type: ignore[attr-defined]
+        .join(Product, col(Product.id) == Loan.product_id)
+        .where(Product.subsidy_mode == SubsidyMode.direct_periodic.value, col(Loan.status).in_(("active", "settled")))
+    )
     for loan, product in session.exec(query):
         start, end = previous_period(day, months=product.subsidy_period_months)
         if day <= end + timedelta(days=product.grace_days) or (loan.disbursed_on and loan.disbursed_on > end):
@@ -119,9 +119,9 @@ def _advance_days(session: Session, subsidy: Subsidy, paid_on: date) -> int:
             Installment.loan_id == subsidy.loan_id,
             Installment.due_date >= subsidy.period_start,
             Installment.due_date <= subsidy.period_end,
-            Installment.paid_on.is_not(None),
+            col(Installment.paid_on).is_not(None),
         )
-    )  # type: ignore[union-attr]
+    )
     weight = total = Decimal(0)
     for i in rows:
         if i.subsidy_due > 0 and i.paid_on:
@@ -158,5 +158,7 @@ def loan_summary(session: Session, loan: Loan) -> LoanSubsidySummary:
 
 
 def _prepaid_subsidy(session: Session, loan: Loan, product: Product) -> Decimal:
-    rows = session.exec(select(Installment).where(Installment.loan_id == loan.id, Installment.paid_on.is_not(None)))  # type: ignore[union-attr]
+    rows = session.exec(
+        select(Installment).where(Installment.loan_id == loan.id, col(Installment.paid_on).is_not(None))
+    )
     return sum((subsidy_of(i, product.grace_days) for i in rows), ZERO)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
+from typing import Any
 
 from services.loans.domain.calendar import (
     DaysInMonthType,
@@ -156,7 +157,7 @@ def apply_method(terms: LoanTerms) -> LoanTerms:
     method, n = terms.repayment_method, terms.number_of_repayments
     if method is None:
         return terms
-    wanted: dict[str, object] = {}
+    wanted: dict[str, Any] = {}  # field name to its preset value, of that field's type
     if method is RepaymentMethod.equal_principal:
         wanted = {"amortization_type": AmortizationType.equal_principal}
     elif method is RepaymentMethod.equal_installments:
