@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import cache
 from pathlib import Path
@@ -19,6 +20,23 @@ SERVICE_PORTS: dict[str, int] = {
 _FILE_SECRETS: dict[Path, str] = {}  # data-folder key files, by path
 PLACEHOLDER_SECRETS = {"", "changeme", "secret", "dev"}
 MIN_SECRET_LENGTH = 32
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create ``path`` readable by its owner only from the first byte (0600 in a 0700 folder), atomically: a
+    second process racing to make the key either wins or reads the first one's."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.parent.chmod(0o700)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    try:
+        os.link(temporary, path)  # fails if another process made it first: theirs stands
+    except FileExistsError:
+        pass
+    finally:
+        temporary.unlink()
 
 
 class StackSettings(BaseSettings):
@@ -74,9 +92,7 @@ class StackSettings(BaseSettings):
         path = (self.data_dir / "secrets" / "jwt.key").resolve()
         if path not in _FILE_SECRETS:  # read once per process: every request checks a token with it
             if not path.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(secrets.token_urlsafe(48))
-                path.chmod(0o600)
+                _write_private(path, secrets.token_urlsafe(48))
             _FILE_SECRETS[path] = path.read_text().strip()
         return _FILE_SECRETS[path]
 

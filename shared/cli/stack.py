@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import typer
@@ -37,7 +37,13 @@ def up(
 ) -> None:
     """Start NATS (JetStream) and the five services; Ctrl-C stops everything, data stays in DATA_DIR."""
     data_dir = data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    os.umask(0o077)  # databases, logs, uploads and the demo file (whole IDs) are the operator's alone
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data_dir.chmod(0o700)
+    for path in data_dir.rglob("*"):  # a folder made by an older version: tighten what it left open
+        mode = path.lstat().st_mode
+        if mode & 0o077 and not path.is_symlink():
+            path.chmod(mode & 0o700)
     env = {**os.environ, "FUPIN_DATA_DIR": str(data_dir)}
     if postgres:
         env["FUPIN_POSTGRES_URL"] = postgres
@@ -59,21 +65,7 @@ def up(
         nats.start()
         typer.echo(f"nats      {nats.url}  (JetStream in {nats.store_dir})")
         for name in SERVICES:
-            port = settings.service_port(name)
-            cmd = [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                f"services.{name}.main:create_app",
-                "--host",
-                host,
-                "--port",
-                str(port),
-                "--no-access-log",
-            ]
-            log = (data_dir / f"{name}.log").open("ab")
-            children.append((name, subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)))
+            children.append((name, _spawn(name, host, settings.service_port(name), data_dir, env)))
         _wait_ready(settings, children, ready_timeout, lambda: stopping)
         for name in SERVICES:
             port = settings.service_port(name)
@@ -81,16 +73,96 @@ def up(
         if demo and not stopping:
             _import_demo(settings, data_dir, demo_households, lambda: stopping)
         typer.echo(f"ready. logs in {data_dir}/*.log; Ctrl-C stops the stack.")
-        while not stopping:
-            for name, proc in children:
-                if proc.poll() is not None:
-                    typer.echo(f"{name} exited with {proc.returncode}; stopping the stack", err=True)
-                    stopping = True
-            time.sleep(0.5)
+        supervised = [Supervised("nats", lambda: _start_nats(nats), lambda: nats.proc)]
+        for index, (name, _) in enumerate(children):
+            supervised.append(
+                Supervised(name, _respawner(children, index, host, settings, data_dir, env), _current(children, index))
+            )
+        _supervise(supervised, lambda: stopping)
     finally:
         _stop_all([p for _, p in children])
         nats.stop()
         typer.echo("stopped.")
+
+
+def _spawn(name: str, host: str, port: int, data_dir: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", f"services.{name}.main:create_app"]
+    cmd += ["--host", host, "--port", str(port), "--no-access-log"]
+    log = (data_dir / f"{name}.log").open("ab")
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
+
+
+def _start_nats(nats: NatsServer) -> None:
+    nats.stop()  # reaps what is left of the old one
+    nats.start()
+
+
+Children = list[tuple[str, subprocess.Popen[bytes]]]
+
+
+def _respawner(
+    children: Children, index: int, host: str, settings: StackSettings, data_dir: Path, env: dict[str, str]
+) -> Callable[[], None]:
+    def respawn() -> None:
+        name = children[index][0]
+        children[index] = (name, _spawn(name, host, settings.service_port(name), data_dir, env))
+
+    return respawn
+
+
+def _current(children: Children, index: int) -> Callable[[], subprocess.Popen[bytes]]:
+    return lambda: children[index][1]
+
+
+class Supervised:
+    """One child of the stack: restarted when it exits, after a delay that doubles while it keeps failing."""
+
+    STEADY_SECONDS = 60.0  # up this long, a crash starts the backoff afresh
+    MAX_DELAY = 30.0
+
+    def __init__(self, name: str, start: Callable[[], None], proc: Callable[[], Any]) -> None:
+        self.name = name
+        self.start = start
+        self.proc = proc
+        self.failures = 0
+        self.started = time.monotonic()
+        self.due: float | None = None
+
+    def check(self, now: float) -> None:
+        if self.due is not None:
+            if now >= self.due:
+                typer.echo(f"{self.name}: restarting (restart {self.failures})", err=True)
+                try:
+                    self.start()
+                except Exception as exc:  # it may fail to start too: try again later
+                    typer.echo(f"{self.name}: could not start: {exc}", err=True)
+                    self._schedule(now)
+                    return
+                self.started, self.due = now, None
+            return
+        proc = self.proc()
+        code = proc.poll() if proc is not None else None
+        if code is None:
+            return
+        if now - self.started >= self.STEADY_SECONDS:
+            self.failures = 0
+        self._schedule(now, code)
+
+    def _schedule(self, now: float, code: int | None = None) -> None:
+        self.failures += 1
+        delay = min(self.MAX_DELAY, 2.0 ** (self.failures - 1))
+        said = f"exited with {code}" if code is not None else "is down"
+        typer.echo(f"{self.name} {said}; restarting in {delay:.0f} s", err=True)
+        self.due = now + delay
+
+
+def _supervise(children: list[Supervised], stopping: Callable[[], bool]) -> None:
+    """Keep every child running until Ctrl-C (or SIGTERM): a crash restarts that child, never stops the stack."""
+    while not stopping():
+        now = time.monotonic()
+        for child in children:
+            child.check(now)
+        time.sleep(0.5)
 
 
 def _import_demo(settings: StackSettings, data_dir: Path, households: int, stopping: Callable[[], bool]) -> None:

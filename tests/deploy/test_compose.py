@@ -598,3 +598,18 @@ def test_operations_doc_uses_real_cli_commands_and_options() -> None:
                 assert word.split("=")[0] in options, f"`fupin {' '.join(path)}` has no {word}"
         seen.add(" ".join(path))
     assert {"token", "events replay", "events dead-letters list", "events dead-letters replay"} <= seen
+
+
+def test_postgres_keeps_key_values_out_of_its_log() -> None:
+    """A unique violation's DETAIL line would repeat the clashing resident ID into the server log."""
+    command = compose()["services"]["postgres"]["command"]
+    assert "log_error_verbosity=terse" in command
+
+
+def test_the_test_cluster_is_terse_too(postgres_server) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"{postgres_server.url}/postgres")
+    with engine.connect() as conn:
+        assert conn.execute(text("SHOW log_error_verbosity")).scalar() == "terse"
+    engine.dispose()

@@ -77,7 +77,7 @@ class PostgresServer:
         )
         options = (
             f"-p {self.port} -k {self.home} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c full_page_writes=off -c synchronous_commit=off -c max_connections=300"
+            "-c full_page_writes=off -c synchronous_commit=off -c max_connections=300 -c log_error_verbosity=terse"
         )
         subprocess.run(
             [
