@@ -21,10 +21,11 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from shared.auth import CurrentPrincipal
+from shared.auth import CurrentPrincipal, Principal
 from shared.clock import session_clock
 from shared.errors import Conflict, ValidationFailed
 from shared.events.outbox import INFRA
+from shared.masking import mask_text
 
 IDEMPOTENCY = INFRA.idempotency
 
@@ -34,7 +35,7 @@ class Idempotency:
         self.key = key
         self.route = route
         self.principal = principal
-        self.request_hash = hashlib.sha256(route.encode() + b"\n" + body).hexdigest()
+        self.request_hash = hashlib.sha256(route.encode() + b"\n" + canonical(body)).hexdigest()
 
     def run(self, session: Session, action: Callable[[], Any], *, status_code: int = 201) -> Any:
         """Run ``action`` once per key; a repeat returns the stored response instead."""
@@ -70,7 +71,8 @@ class Idempotency:
             .where(IDEMPOTENCY.c.principal == self.principal, IDEMPOTENCY.c.key == self.key)
             .values(
                 status_code=status_code,
-                response_body=json.dumps(jsonable_encoder(result), ensure_ascii=False),
+                # Stored masked: a replay never hands out whole IDs or phones (GET with reveal=true does, audited).
+                response_body=mask_text(json.dumps(jsonable_encoder(result), ensure_ascii=False)),
             )
         )
         return result
@@ -94,7 +96,22 @@ async def idempotency(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Idempotency:
     route = f"{request.method} {request.url.path}"
-    return Idempotency(idempotency_key, route, await request.body(), principal.subject)
+    return Idempotency(idempotency_key, route, await request.body(), principal_key(principal))
+
+
+def principal_key(principal: Principal) -> str:
+    """Who a key belongs to: the subject with its roles and scope, so a token of the same name with other
+    roles or another region never replays a response made for the first."""
+    grant = "|".join([*sorted(principal.roles), principal.region])
+    return f"{principal.subject[:80]}#{hashlib.sha256(grant.encode()).hexdigest()[:32]}"
+
+
+def canonical(body: bytes) -> bytes:
+    """The request as parsed, not as typed: the same JSON re-indented or with its keys reordered is the same."""
+    try:
+        return json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    except (ValueError, RecursionError):
+        return body
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]

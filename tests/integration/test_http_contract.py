@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -165,6 +166,43 @@ class TestIdempotencyKey:
         assert other.status_code == 409  # not a replay of a's response: b's request ran, and the person exists
         assert "idempotent-replayed" not in other.headers
 
+    def test_a_replay_goes_only_to_the_same_subject_roles_and_scope(self, registry, token) -> None:
+        body = household_body()
+        county = {**token("county_office", region="522323", subject="same-name"), "Idempotency-Key": "k-9"}
+        first = registry.post(URL + "?reveal=true", json=body, headers=county)
+        assert first.status_code == 201 and "*" not in first.json()["members"][0]["id_number"]
+        # Another token of the same subject, a village cadre of another township, sends the same key and body.
+        cadre = {
+            **token("village_cadre", region="522323101001", subject="same-name"),
+            "Idempotency-Key": "k-9",
+        }
+        other = registry.post(URL + "?reveal=true", json=body, headers=cadre)
+        assert "idempotent-replayed" not in other.headers
+        assert other.status_code in (403, 404, 409) and first.json()["id"] not in other.text
+
+    def test_the_stored_response_is_masked_and_a_replay_too(self, registry, token) -> None:
+        body = household_body()
+        headers = {**token("county_office"), "Idempotency-Key": "k-mask"}
+        first = registry.post(URL + "?reveal=true", json=body, headers=headers)
+        whole = first.json()["members"][0]["id_number"]
+        assert "*" not in whole
+        engine = create_engine(registry.db_url)  # type: ignore[attr-defined]
+        with engine.connect() as conn:
+            stored = conn.execute(text("SELECT response_body FROM idempotency_key")).scalar_one()
+        engine.dispose()
+        assert whole not in stored
+        replay = registry.post(URL + "?reveal=true", json=body, headers=headers)
+        assert replay.headers["idempotent-replayed"] == "true" and whole not in replay.text
+
+    def test_the_same_json_reindented_is_the_same_request(self, registry, token) -> None:
+        body = household_body()
+        headers = {**token("county_office"), "Idempotency-Key": "k-indent", "content-type": "application/json"}
+        compact = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        pretty = json.dumps(dict(reversed(list(body.items()))), indent=4, ensure_ascii=False).encode()
+        assert registry.post(URL, content=compact, headers=headers).status_code == 201
+        again = registry.post(URL, content=pretty, headers=headers)
+        assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+
     def test_without_a_key_a_repeat_is_a_conflict_not_a_duplicate(self, registry, token) -> None:
         body = household_body()
         assert registry.post(URL, json=body, headers=token("county_office")).status_code == 201
@@ -228,5 +266,5 @@ def test_the_key_is_filed_under_the_caller_whatever_the_dependency_order(token) 
     with TestClient(app) as client:
         headers = {**token("county_office", subject="clerk-7"), "Idempotency-Key": "k"}
         for path in ("/key-first", "/principal-first"):
-            assert client.post(path, headers=headers).json() == {"filed_under": "clerk-7"}
+            assert client.post(path, headers=headers).json()["filed_under"].startswith("clerk-7#")
         assert client.post("/key-first", headers={"Idempotency-Key": "k"}).status_code == 401
