@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response, UploadFile
-from sqlalchemy import select as core_select
 from sqlmodel import col, select
+from sqlmodel.sql.expression import Select
 from starlette.concurrency import run_in_threadpool
 
 from services.funds import (
@@ -180,17 +182,17 @@ def account_entries(
 ) -> Page[AccountEntryPublic]:
     """The entries of one account, oldest first (明细账)."""
     accounts.get_account(session, account_id, principal)
-    query = (
-        core_select(  # sqlmodel's select is typed for up to four columns
-            col(Entry.id),
-            col(Entry.transaction_id),
-            col(Entry.amount),
-            col(LedgerTransaction.kind),
-            col(LedgerTransaction.occurred_on),
-            col(LedgerTransaction.memo),
-        )
-        .join(LedgerTransaction, col(LedgerTransaction.id) == Entry.transaction_id)
-        .where(col(Entry.account_id) == account_id)
+    # What select() builds; its overloads stop at four columns.
+    columns: Select[str, str, Decimal, str, date, str] = Select(
+        col(Entry.id),
+        col(Entry.transaction_id),
+        col(Entry.amount),
+        col(LedgerTransaction.kind),
+        col(LedgerTransaction.occurred_on),
+        col(LedgerTransaction.memo),
+    )
+    query = columns.join(LedgerTransaction, col(LedgerTransaction.id) == Entry.transaction_id).where(
+        Entry.account_id == account_id
     )
     rows, cursor = paginate(session, query, order=[col(Entry.id)], page=page)
     items = [
