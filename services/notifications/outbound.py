@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult
+from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -18,6 +18,9 @@ from services.notifications.models import Contact, HelperPairing, Message, OptOu
 from services.notifications.settings import NotificationSettings
 from shared.clock import session_clock
 from shared.ids import new_id
+
+# SQLModel sets __table__ when it makes a table class; its stubs do not declare it.
+MESSAGE_TABLE: Table = Message.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -143,9 +146,8 @@ def queue(
 
 
 def _insert_once(session: Session, row: Message) -> bool:
-    values = {c.name: getattr(row, c.name) for c in Message.__table__.columns}  # type: ignore[attr-defined]
+    values = {c.name: getattr(row, c.name) for c in MESSAGE_TABLE.columns}
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(Message.__table__).values(**values).on_conflict_do_nothing(index_elements=["cause", "recipient"])  # type: ignore[attr-defined]
-    result = cast(CursorResult[Any], session.execute(statement))  # an INSERT's result is a cursor's
-    return (result.rowcount or 0) > 0
+    statement = insert(MESSAGE_TABLE).values(**values).on_conflict_do_nothing(index_elements=["cause", "recipient"])
+    return (session.exec(statement).rowcount or 0) > 0
