@@ -432,14 +432,11 @@ def publish_template(body: TemplateBody, session: SessionDep, principal: Treasur
     return approval.publish_template(session, body, principal)
 
 
-@router.get("/project-templates", response_model=list[Template], tags=["projects"])
-def list_templates(session: ReadSessionDep, principal: Reader) -> list[Template]:
-    """Every version of the approval template (a short list)."""
-    return [
-        t
-        for t in store.of_code(session, WORKFLOW, approval.CODE)
-        if t.jurisdiction.startswith(principal.region) or principal.region.startswith(t.jurisdiction)
-    ]
+@router.get("/project-templates", response_model=Page[Template], tags=["projects"])
+def list_templates(session: ReadSessionDep, principal: Reader, page: PageDep) -> Page[Template]:
+    """Every version of the approval template whose jurisdiction overlaps the caller's region, oldest first."""
+    items, cursor = store.templates_page(session, WORKFLOW, page, code=approval.CODE, region=principal.region)
+    return Page(items=items, next_cursor=cursor)
 
 
 @router.post("/projects/{project_id}/status", response_model=ProjectPublic, tags=["projects"])

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, literal, or_, select
 from sqlmodel import Session
 
 from shared.errors import NotFound
 from shared.ids import new_id
 from shared.pagination import PageParams, paginate
+from shared.scope import prefix_condition
 from shared.workflow.engine import Move
 from shared.workflow.tables import WorkflowTables
 from shared.workflow.template import Template, TemplateBody
@@ -144,3 +145,20 @@ def history_page(
     t = tables.transition
     rows, cursor = paginate(session, select(t).where(t.c.instance_id == instance_id), order=[t.c.seq], page=page)
     return [_transition(r) for r in rows], cursor
+
+
+def templates_page(
+    session: Session, tables: WorkflowTables, page: PageParams, *, code: str | None = None, region: str | None = None
+) -> tuple[list[Template], str | None]:
+    """One page of template versions, oldest first; with ``region``, only the jurisdictions that overlap it (a
+    county's own variants, its province's, and the national ones)."""
+    t = tables.template
+    query = select(t)
+    if code:
+        query = query.where(t.c.code == code)
+    if region is not None:
+        query = query.where(
+            or_(prefix_condition(t.c.jurisdiction, region), literal(region).startswith(t.c.jurisdiction))
+        )
+    rows, cursor = paginate(session, query, order=[t.c.id], page=page)
+    return [_template(r) for r in rows], cursor

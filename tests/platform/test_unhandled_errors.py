@@ -50,8 +50,7 @@ def test_an_uncaught_error_is_a_problem_logged_masked_and_counted(
     errors = [line for line in lines if line.get("event") == "unhandled error"]
     assert len(errors) == 1 and errors[0]["request_id"] == "req-42"
     assert "1101**********002X" in errors[0]["exception"]
-    access = [line for line in lines if line.get("event") == "request"]
-    assert access and access[-1]["status"] == 500
+    assert (errors[0]["method"], errors[0]["path"], errors[0]["level"]) == ("GET", "/api/v1/boom", "error")
     metrics = client.get("/metrics").text
     assert re.search(r'fupin_http_requests_total\{[^}]*status="500"[^}]*\} 1\.0', metrics), metrics[:2000]
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import func
-from sqlalchemy import select as table_select
 from sqlmodel import Session, select
 
 from services.identification.cases import events
@@ -67,12 +65,7 @@ def publish_template(session: Session, body: TemplateBody, principal: Principal)
 
 
 def list_templates(session: Session, code: str | None, page: PageParams) -> tuple[list[Template], str | None]:
-    t = WORKFLOW.template
-    query = table_select(t)
-    if code:
-        query = query.where(t.c.code == code)
-    rows, cursor = paginate(session, query, order=[t.c.id], page=page)
-    return [Template.model_validate(json.loads(r.body) | {"id": r.id, "version": r.version}) for r in rows], cursor
+    return store.templates_page(session, WORKFLOW, page, code=code)
 
 
 def get_template(session: Session, template_id: str) -> Template:

@@ -9,17 +9,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.registry.domain.codes import ContactKind, Rank
 from services.registry.households.schemas import VILLAGE_CODE
 from shared.pagination import Page
+from shared.text import Name, Text
 
 
 class HelpingUnitCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=120)
+    name: Name = Field(min_length=1, max_length=120)
     region_code: str = Field(pattern=r"^\d{2,12}$")
 
 
 class HelpingUnitUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=120)
+    name: Name | None = Field(default=None, min_length=1, max_length=120)
     region_code: str | None = Field(default=None, pattern=r"^\d{2,12}$")
 
 
@@ -33,11 +34,11 @@ class End(BaseModel):
     """The end of a helper's, unit's or work team's service, with its date and reason."""
 
     end_date: date
-    reason: str = Field(min_length=1, max_length=200)
+    reason: Text = Field(min_length=1, max_length=200)
 
 
 class HelperCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=60)
+    name: Name = Field(min_length=1, max_length=60)
     unit_id: str | None = None
     rank: Rank
     phone: str = Field(min_length=11, max_length=20)
@@ -47,7 +48,7 @@ class HelperCreate(BaseModel):
 class HelperUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", use_enum_values=True)
 
-    name: str | None = Field(default=None, min_length=1, max_length=60)
+    name: Name | None = Field(default=None, min_length=1, max_length=60)
     unit_id: str | None = None
     rank: Rank | None = None
     phone: str | None = Field(default=None, min_length=11, max_length=20)
@@ -110,7 +111,7 @@ class PairingCreate(BaseModel):
 
 class PairingRelease(BaseModel):
     end_date: date
-    reason: str = Field(min_length=1, max_length=200)
+    reason: Text = Field(min_length=1, max_length=200)
     successor_helper_id: str | None = Field(default=None, description="hand the household over to this helper")
 
 

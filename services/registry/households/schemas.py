@@ -19,6 +19,7 @@ from services.registry.domain.codes import (
     WaterIssue,
 )
 from services.registry.members.schemas import MemberCreate, MemberPublic
+from shared.text import Name, Text
 
 VILLAGE_CODE = r"^\d{12}$"
 
@@ -114,7 +115,7 @@ class HouseholdBase(BaseModel):
 
     group_no: int | None = Field(default=None, ge=1, le=99, description="villager group (村民小组)")
     natural_village: str | None = Field(default=None, max_length=60, description="自然村")
-    address: str = Field(min_length=1, max_length=200)
+    address: Name = Field(min_length=1, max_length=200)
     hukou_type: HukouType = HukouType.agricultural
     status: Status = Status.poor
     identified_year: int | None = Field(default=None, ge=2000, le=2100)
@@ -131,7 +132,7 @@ class HouseholdBase(BaseModel):
 
 
 class HouseholdCreate(HouseholdBase):
-    hukou_number: str = Field(min_length=1, max_length=40, description="户口簿编号")
+    hukou_number: Name = Field(min_length=1, max_length=40, description="户口簿编号")
     region_code: str = Field(pattern=VILLAGE_CODE, description="12-digit village code (统计用区划代码)")
     registered_on: date | None = Field(default=None, description="建档 date; today when absent")
     members: list[MemberCreate] = Field(min_length=1, max_length=30)
@@ -143,12 +144,12 @@ class HouseholdUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", use_enum_values=True)
 
-    reason: str = Field(min_length=1, max_length=500, description="why the record changes")
+    reason: Text = Field(min_length=1, max_length=500, description="why the record changes")
     effective_date: date | None = Field(default=None, description="when it became true; today when absent")
     region_code: str | None = Field(default=None, pattern=r"^\d{12}$", description="moved to this village")
     group_no: int | None = Field(default=None, ge=1, le=99)
     natural_village: str | None = Field(default=None, max_length=60)
-    address: str | None = Field(default=None, min_length=1, max_length=200)
+    address: Name | None = Field(default=None, min_length=1, max_length=200)
     hukou_type: HukouType | None = None
     status: Status | None = None
     identified_year: int | None = Field(default=None, ge=2000, le=2100)

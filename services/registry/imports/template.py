@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -32,6 +33,7 @@ from services.registry.domain.codes import (
     parse_label,
 )
 from shared.identity import InvalidIdentifier, ResidentId, check_consistent, resident_id_facts, validate_mobile
+from shared.text import clean_name
 
 YES = ("是", "有", "Y", "y", "yes", "true", "1", "√")
 NO = ("否", "无", "没有", "N", "n", "no", "false", "0", "×")
@@ -449,6 +451,11 @@ class RowReader:
             errors.append(RowError(number, HEADER["name"], "required"))
         elif len(name) > self.name_size:
             errors.append(RowError(number, HEADER["name"], f"longer than {self.name_size} characters"))
+        elif not name.isprintable() or not unicodedata.is_normalized("NFC", name):
+            try:  # the rare name that needs it: the common one is printable NFC already
+                name = clean_name(name)
+            except ValueError as exc:
+                errors.append(RowError(number, HEADER["name"], str(exc)))
         if not (id_number := id_number.strip()):
             errors.append(RowError(number, HEADER["id_number"], "required"))
         code = None

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.registry.domain.changes import ChangeKind
 from services.registry.domain.codes import Education, Employment, Health, IncomeSource, Labour, Relation
 from shared.money import Money
+from shared.text import Name, Text
 
 Sex = Literal["male", "female"]
 
@@ -18,7 +19,7 @@ Sex = Literal["male", "female"]
 class MemberBase(BaseModel):
     model_config = ConfigDict(use_enum_values=True)
 
-    name: str = Field(min_length=1, max_length=60)
+    name: Name = Field(min_length=1, max_length=60)
     relation: Relation
     sex: Sex | None = None
     birth_date: date | None = None
@@ -63,7 +64,7 @@ class MemberDetailsUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", use_enum_values=True)
 
-    reason: str = Field(min_length=1, max_length=500, description="why the record changes")
+    reason: Text = Field(min_length=1, max_length=500, description="why the record changes")
     effective_date: date | None = Field(default=None, description="when it became true; today when absent")
     phone: str | None = Field(default=None, max_length=20, description="mainland mobile number")
     in_hukou: bool | None = None
@@ -103,9 +104,9 @@ class SplitSpec(BaseModel):
     """分户: members leave to a new household with its own hukou number."""
 
     member_ids: list[str] = Field(min_length=1)
-    hukou_number: str = Field(min_length=1, max_length=40)
+    hukou_number: Name = Field(min_length=1, max_length=40)
     head_member_id: str
-    address: str | None = Field(default=None, max_length=200)
+    address: Name | None = Field(default=None, max_length=200)
 
 
 class ChangeCreate(BaseModel):
@@ -113,8 +114,8 @@ class ChangeCreate(BaseModel):
 
     kind: ChangeKind
     effective_date: date
-    evidence: str = Field(min_length=1, max_length=500, description="document that proves it (证明材料)")
-    reason: str = Field(min_length=1, max_length=500)
+    evidence: Text = Field(min_length=1, max_length=500, description="document that proves it (证明材料)")
+    reason: Text = Field(min_length=1, max_length=500)
     member_id: str | None = Field(default=None, description="who leaves (death, marriage_out, moved_away, …)")
     member: MemberCreate | None = Field(default=None, description="who joins (birth, marriage_in)")
     new_head_member_id: str | None = Field(default=None, description="needed when the head leaves")

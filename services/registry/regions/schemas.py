@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from shared.text import Name
+
 
 class RegionPublic(BaseModel):
     code: str
@@ -29,4 +31,4 @@ class VillagerGroupPublic(BaseModel):
 
 
 class GroupName(BaseModel):
-    name: str = Field(min_length=1, max_length=60)
+    name: Name = Field(min_length=1, max_length=60)
