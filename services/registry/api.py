@@ -8,5 +8,7 @@ from services.registry.households import api as households
 from services.registry.imports import api as imports
 from services.registry.members import api as members
 from services.registry.regions import api as regions
+from services.registry.snapshot import api as snapshot
 
 ROUTERS = [households.router, members.router, assistance.router, regions.router, imports.router, exports.router]
+ROUTERS += [snapshot.router]
