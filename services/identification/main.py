@@ -8,6 +8,7 @@ from pathlib import Path
 from services.identification.api import router
 from services.identification.cases import api as cases_api
 from services.identification.cases import attachments, sampling
+from services.identification.comparison import api as comparison_api
 from services.identification.events import SUBSCRIPTIONS
 from services.identification.models import IdentificationTable
 from services.identification.notices import api as notices_api
@@ -29,6 +30,7 @@ SPEC = ServiceSpec(
         notices_api.router,
         rules_api.router,
         reports_api.router,
+        comparison_api.router,
     ],
     migrations=Path(__file__).parent / "migrations",
     subscriptions=SUBSCRIPTIONS,

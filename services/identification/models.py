@@ -1,4 +1,5 @@
-"""Identification tables: cases on workflow templates, attachments, rule sets, evaluations, notices, objections."""
+"""Identification tables: cases on workflow templates, attachments, rule sets, evaluations, notices, objections,
+data comparison."""
 
 from __future__ import annotations
 
@@ -267,3 +268,104 @@ class SampleCheck(IdentificationTable, table=True):
     note: str = Field(max_length=1000)
     checked_by: str = Field(max_length=120)
     checked_at: datetime = _at()
+
+
+class DatasetKind(IdentificationTable, table=True):
+    """A department's file as the county describes it once (比对数据类型): key, evidence, rule, conditions."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    code: str = Field(max_length=40, unique=True)
+    name: str = Field(max_length=100)
+    department: str = Field(default="", max_length=100)
+    key_column: str = Field(max_length=60)
+    evidence_columns: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    rule: str = Field(max_length=20)
+    conditions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_by: str = Field(max_length=120)
+    created_at: datetime = _at()
+
+
+class DatasetFile(IdentificationTable, table=True):
+    """One uploaded version of a dataset kind's file, stored with its checksum and prepared for matching."""
+
+    __table_args__ = (UniqueConstraint("kind_id", "sha256"), UniqueConstraint("kind_id", "version"))
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    kind_id: str = Field(max_length=36, index=True)
+    version: int
+    filename: str = Field(max_length=200)
+    size: int = Field(sa_type=BigInteger)  # type: ignore[call-overload]
+    sha256: str = Field(max_length=64)
+    path: str = Field(max_length=300)
+    prepared_path: str = Field(max_length=300)
+    rows: int = Field(sa_type=BigInteger)  # type: ignore[call-overload]
+    bad_rows: int = Field(sa_type=BigInteger)  # type: ignore[call-overload]
+    uploaded_by: str = Field(max_length=120)
+    uploaded_at: datetime = _at()
+
+
+class DatasetReject(IdentificationTable, table=True):
+    """A row of a department file whose resident ID is not a valid one, with its line in the file."""
+
+    file_id: str = Field(primary_key=True, max_length=36)
+    line: int = Field(primary_key=True, sa_type=BigInteger)  # type: ignore[call-overload]
+    value_masked: str = Field(max_length=40)
+    reason: str = Field(max_length=20)
+
+
+class ComparisonBatch(IdentificationTable, table=True):
+    """A comparison run over a township, a county or the whole jurisdiction (a background job with progress)."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    region_code: str = Field(max_length=12, index=True)
+    year: int
+    status: str = Field(default="queued", max_length=12, index=True)
+    phase: str = Field(default="queued", max_length=20)
+    kinds_total: int = 0
+    kinds_done: int = 0
+    members: int = Field(default=0, sa_type=BigInteger)  # type: ignore[call-overload]
+    rows_compared: int = Field(default=0, sa_type=BigInteger)  # type: ignore[call-overload]
+    rejects: int = Field(default=0, sa_type=BigInteger)  # type: ignore[call-overload]
+    findings: int = 0
+    new_findings: int = 0
+    households_flagged: int = 0
+    cases_sent_back: int = 0
+    files: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    message: str | None = Field(default=None, max_length=500)
+    started_by: str = Field(max_length=120)
+    started_roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    started_region: str = Field(default="", max_length=12)
+    created_at: datetime = _at()
+    started_at: datetime | None = _at_null()
+    finished_at: datetime | None = _at_null()
+
+
+class Finding(IdentificationTable, table=True):
+    """One hit (疑似对象): a member's resident ID in a department row that meets its kind's conditions.
+
+    ``first_id`` names the earlier finding of the same evidence when a later batch saw it again; the resolution
+    lives on the first one.
+    """
+
+    __table_args__ = (UniqueConstraint("batch_id", "fingerprint"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    batch_id: str = Field(max_length=36, index=True)
+    fingerprint: str = Field(max_length=64, index=True)
+    first_id: str | None = Field(default=None, max_length=36)
+    kind_id: str = Field(max_length=36)
+    dataset: str = Field(max_length=40)
+    file_id: str = Field(max_length=36)
+    line: int = Field(sa_type=BigInteger)  # type: ignore[call-overload]
+    rule: str = Field(max_length=20)
+    member_id: str = Field(max_length=36)
+    household_id: str = Field(max_length=36, index=True)
+    region_code: str = Field(max_length=12, index=True)
+    resident_id_masked: str = Field(max_length=40)
+    evidence: dict[str, Any] = _json()
+    case_id: str | None = Field(default=None, max_length=36)
+    case_action: str = Field(default="none", max_length=20)
+    resolution: str | None = Field(default=None, max_length=20)
+    resolution_reason: str | None = Field(default=None, max_length=2000)
+    resolved_by: str | None = Field(default=None, max_length=120)
+    resolved_at: datetime | None = _at_null()

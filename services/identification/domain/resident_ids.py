@@ -19,6 +19,11 @@ BLANKS = " \t\n\r\f\v\u3000\u00a0\ufeff"
 _TABLE = str.maketrans(FULL_WIDTH, HALF_WIDTH, BLANKS)
 
 
+def _check_char(body: str) -> str:
+    # stdnum computes it over a whole 18-character number, ignoring the last one
+    return str(ric.calc_check_digit(body + "0"))
+
+
 def clean(raw: str | None) -> str:
     """Blanks removed, full-width digits made ASCII, the check character upper-cased."""
     return (raw or "").translate(_TABLE).upper()
@@ -27,7 +32,7 @@ def clean(raw: str | None) -> str:
 def upgrade(legacy: str) -> str:
     """A 15-digit number (1999 and before) in its 18-digit form: century ``19`` inserted, check character added."""
     body = legacy[:6] + "19" + legacy[6:]
-    return body + ric.calc_check_digit(body)
+    return body + _check_char(body)
 
 
 def normalise(raw: str | None) -> str:
@@ -48,7 +53,7 @@ def problem(number: str) -> str | None:
         date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         return "birth_date"
-    if ric.calc_check_digit(number[:17]) != number[17]:
+    if _check_char(number[:17]) != number[17]:
         return "checksum"
     return None
 

@@ -1,0 +1,241 @@
+"""The comparison batch as a background job: snapshot, match, then findings, events and send-backs at once.
+
+The runner holds the batch's lease (``shared.jobs.background``) from start to end. The registry's snapshot is
+streamed to a local file; DuckDB loads it and joins it with each dataset kind's current file. Everything the
+batch decides is written in one transaction that also marks it done: the findings in one bulk insert, one
+``comparison.flagged`` per household with a new finding (``emit_many``), and that household's open case sent
+back to re-verification. A runner killed before that commit leaves no finding; its batch is marked failed when
+the service starts again or the next batch is asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from sqlalchemy import insert, update
+from sqlmodel import Session, col, select
+
+from services.identification.comparison import matching
+from services.identification.comparison.cases import send_back_households
+from services.identification.domain.comparison import condition_of
+from services.identification.models import ComparisonBatch, DatasetFile, DatasetKind, Finding
+from services.identification.rules.service import rule_set_for
+from shared.calls import ServiceClient
+from shared.clock import session_clock
+from shared.db import Database
+from shared.events.outbox import emit_many
+from shared.faults import fault_point
+from shared.ids import new_id
+from shared.jobs.background import JobLease, fail_abandoned
+from shared.masking import mask_resident_id
+from shared.settings import StackSettings
+
+log = logging.getLogger(__name__)
+KIND = "identification.comparison"
+ABANDONED = "interrupted: the service stopped while this batch was running; no finding was kept. Run it again."
+FINDING_TABLE = Finding.__table__  # type: ignore[attr-defined]
+BATCH_TABLE = ComparisonBatch.__table__  # type: ignore[attr-defined]
+LOOKUP_CHUNK = 1000
+
+
+class BatchFailed(Exception):
+    """The batch cannot run as asked; the message says why."""
+
+
+def fail_abandoned_batches(session: Session) -> list[str]:
+    """Mark failed every running (or long-queued) batch whose runner is gone; their ids."""
+    return fail_abandoned(session, ComparisonBatch, kind=KIND, message=ABANDONED)
+
+
+def run_batch(db: Database, stack: StackSettings, batch_id: str, folder: Path) -> None:
+    """Run one batch to its end under its lease; the snapshot file is removed however it ends."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    snapshot = folder / f"snapshot-{batch_id}.csv"
+    try:
+        with JobLease(db.engine, KIND, batch_id).hold():
+            try:
+                _run(db, stack, batch_id, snapshot, folder)
+            except Exception as exc:  # the batch reports its failure; the service keeps running
+                log.exception("comparison batch %s failed", batch_id)
+                _set(db, batch_id, status="failed", message=str(exc)[:500], finished=True)
+    finally:
+        snapshot.unlink(missing_ok=True)
+
+
+def _set(db: Database, batch_id: str, *, finished: bool = False, **values: Any) -> None:
+    with db.transaction() as session:
+        if finished:
+            values["finished_at"] = session_clock(session).now()
+        session.execute(update(BATCH_TABLE).where(BATCH_TABLE.c.id == batch_id).values(**values))
+
+
+def _kinds(session: Session) -> list[matching.KindQuery]:
+    """Every kind with a current file, joined against its newest version."""
+    out = []
+    for kind in session.exec(select(DatasetKind).order_by(col(DatasetKind.code))):
+        file = session.exec(
+            select(DatasetFile).where(DatasetFile.kind_id == kind.id).order_by(col(DatasetFile.version).desc())
+        ).first()
+        if file is None:
+            continue
+        out.append(
+            matching.KindQuery(
+                kind_id=kind.id,
+                code=kind.code,
+                rule=kind.rule,
+                file_id=file.id,
+                prepared_path=file.prepared_path,
+                evidence_columns=tuple(kind.evidence_columns),
+                conditions=tuple(condition_of(c) for c in kind.conditions),
+                rows=file.rows,
+                rejects=file.bad_rows,
+            )
+        )
+    return out
+
+
+def _start(db: Database, batch_id: str) -> tuple[ComparisonBatch, list[matching.KindQuery], int | None]:
+    with db.transaction() as session:
+        batch = session.get(ComparisonBatch, batch_id)
+        assert batch is not None
+        kinds = _kinds(session)
+        std = rule_set_for(session, batch.region_code.ljust(12, "0"), batch.year, required=False)
+        needs_cutoff = any(c.op.value == "since_cutoff_year" for k in kinds for c in k.conditions)
+        if needs_cutoff and std is None:
+            raise BatchFailed(f"no rule set governs {batch.region_code} in {batch.year}: its cut-off year is needed")
+        batch.status, batch.phase = "running", "snapshot"
+        batch.started_at = session_clock(session).now()
+        batch.kinds_total = len(kinds)
+        batch.files = [k.file_id for k in kinds]
+        session.add(batch)
+        session.flush()
+        session.expunge(batch)
+    return batch, kinds, std.new_house_cutoff_year if std else None
+
+
+def download_snapshot(stack: StackSettings, region: str, target: Path) -> None:
+    """The registry's member snapshot of ``region`` streamed to ``target`` (never whole in memory)."""
+    client = ServiceClient(stack, "registry", caller="identification")
+    try:
+        # shared.calls has no streaming call yet: its client and headers, one streamed GET
+        with client._client.stream(
+            "GET",
+            "/api/v1/snapshot/members.csv",
+            params={"region": region},
+            headers=client._headers(),
+        ) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise BatchFailed(f"the registry refused the snapshot: {response.status_code} {response.text[:200]}")
+            with target.open("wb") as fh:
+                for chunk in response.iter_bytes(1 << 20):
+                    fh.write(chunk)
+    finally:
+        client.close()
+
+
+def _run(db: Database, stack: StackSettings, batch_id: str, snapshot: Path, folder: Path) -> None:
+    batch, kinds, cutoff = _start(db, batch_id)
+    download_snapshot(stack, batch.region_code, snapshot)
+    hits: list[tuple[matching.KindQuery, list[matching.Hit]]] = []
+    with duckdb.connect(config={"temp_directory": str(folder / "duckdb.tmp")}) as con:
+        members = matching.load_members(con, snapshot)
+        _set(db, batch_id, phase="matching", members=members)
+        compared = 0
+        for done, kind in enumerate(kinds, start=1):
+            hits.append((kind, matching.match(con, kind, cutoff)))
+            compared += kind.rows
+            _set(db, batch_id, kinds_done=done, rows_compared=compared)
+    _set(db, batch_id, phase="storing")
+    with db.transaction() as session:
+        _store(session, batch, hits)
+        fault_point("comparison.before_commit")
+
+
+def _earlier(session: Session, fingerprints: Iterable[str]) -> dict[str, str]:
+    """The first finding already kept for each fingerprint seen in an earlier batch."""
+    wanted = list(fingerprints)
+    found: dict[str, str] = {}
+    for i in range(0, len(wanted), LOOKUP_CHUNK):
+        query = select(Finding.fingerprint, Finding.id).where(
+            col(Finding.fingerprint).in_(wanted[i : i + LOOKUP_CHUNK]), col(Finding.first_id).is_(None)
+        )
+        found.update(dict(session.exec(query).all()))  # type: ignore[arg-type]
+    return found
+
+
+def _store(session: Session, batch: ComparisonBatch, hits: list[tuple[matching.KindQuery, list[matching.Hit]]]) -> None:
+    rows: list[dict[str, Any]] = []
+    for kind, found in hits:
+        for _kind_id, member_id, household_id, region, resident_id, line, evidence, fingerprint in found:
+            values = dict(zip(kind.evidence_columns, _evidence(evidence), strict=True))
+            rows.append(
+                {
+                    "batch_id": batch.id,
+                    "fingerprint": fingerprint,
+                    "kind_id": kind.kind_id,
+                    "dataset": kind.code,
+                    "file_id": kind.file_id,
+                    "line": line,
+                    "rule": kind.rule,
+                    "member_id": member_id,
+                    "household_id": household_id,
+                    "region_code": region,
+                    "resident_id_masked": mask_resident_id(resident_id) or "",
+                    "evidence": values,
+                }
+            )
+    earlier = _earlier(session, (r["fingerprint"] for r in rows))
+    flagged: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        row["id"] = new_id()
+        row["first_id"] = earlier.get(row["fingerprint"])
+        if row["first_id"] is None:
+            flagged[row["household_id"]].append(row)
+    actions = send_back_households(session, batch, flagged)
+    for household_id, (case_id, action) in actions.items():
+        for row in flagged[household_id]:
+            row["case_id"], row["case_action"] = case_id, action
+    for row in rows:
+        row.setdefault("case_id", None)
+        row.setdefault("case_action", "none")
+    if rows:
+        session.execute(insert(FINDING_TABLE), rows)
+    emit_many(session, "comparison.flagged", [(h, _flagged_data(batch, h, found)) for h, found in flagged.items()])
+    now = session_clock(session).now()
+    session.execute(
+        update(BATCH_TABLE)
+        .where(BATCH_TABLE.c.id == batch.id)
+        .values(
+            status="done",
+            phase="done",
+            findings=len(rows),
+            new_findings=sum(len(v) for v in flagged.values()),
+            households_flagged=len(flagged),
+            cases_sent_back=sum(1 for _, action in actions.values() if action == "sent_back"),
+            rejects=sum(k.rejects for k, _ in hits),
+            finished_at=now,
+        )
+    )
+
+
+def _evidence(raw: str) -> list[Any]:
+    return list(json.loads(raw))
+
+
+def _flagged_data(batch: ComparisonBatch, household_id: str, found: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "batch_id": batch.id,
+        "household_id": household_id,
+        "region_code": found[0]["region_code"],
+        "findings": [
+            {"dataset": r["dataset"], "rule": r["rule"], "member_id": r["member_id"], "finding_id": r["id"]}
+            for r in found
+        ],
+    }

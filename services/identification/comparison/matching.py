@@ -1,0 +1,248 @@
+"""The DuckDB side of the comparison: department files prepared once, then one set-based join per dataset kind.
+
+A file is prepared when it is uploaded: its rows get their line in the file, the resident ID in its normalised
+form (``normalise_sql``, the SQL twin of ``domain.resident_ids``) and why it is invalid, and the evidence
+columns as ``e0``, ``e1`` … in a Parquet file beside the original. A batch then loads the registry's snapshot
+into DuckDB once and runs one join per kind, its conditions as SQL with bound parameters: no row of either side
+becomes a Python object, only the findings do.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from services.identification.domain.comparison import Condition, Op
+from services.identification.domain.resident_ids import BLANKS, FULL_WIDTH, HALF_WIDTH
+from shared.errors import ValidationFailed
+from shared.files.tabular import XLSX_SUFFIXES, open_table
+
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+CHECK = "10X98765432"
+DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日"]
+
+
+def _check_sql(body: str) -> str:
+    """The check character of an 17-digit SQL string expression."""
+    terms = " + ".join(f"CAST(substr({body}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(WEIGHTS))
+    return f"substr('{CHECK}', (({terms}) % 11) + 1, 1)"
+
+
+def clean_sql(expr: str) -> str:
+    """SQL for ``resident_ids.clean``: blanks out, full-width digits ASCII, upper case."""
+    blanks = "".join(BLANKS)
+    # translate() drops the characters of its second argument that have no counterpart in the third
+    return f"upper(translate(coalesce({expr}, ''), '{FULL_WIDTH}{blanks}', '{HALF_WIDTH}'))"
+
+
+def upgrade_sql(column: str) -> str:
+    """SQL for the rest of ``resident_ids.normalise`` over a cleaned column: 15 digits upgraded to 18."""
+    body = f"(substr({column}, 1, 6) || '19' || substr({column}, 7, 9))"
+    return (
+        f"CASE WHEN length({column}) = 15 AND regexp_full_match({column}, '[0-9]{{15}}') "
+        f"THEN {body} || {_check_sql(body)} ELSE {column} END"
+    )
+
+
+def normalised_from(expr: str, source: str, *, keep: str = "*") -> str:
+    """``SELECT keep, <normalised expr> AS resident_id FROM source``, cleaning once in an inner select."""
+    inner = f"(SELECT *, {clean_sql(expr)} AS __clean FROM {source})"
+    return f"SELECT {keep}, {upgrade_sql('__clean')} AS resident_id FROM {inner}"
+
+
+def problem_sql(expr: str) -> str:
+    """SQL for ``resident_ids.problem`` over a normalised number: empty, format, birth_date, checksum or NULL."""
+    return (
+        f"CASE WHEN {expr} = '' THEN 'empty' "
+        f"WHEN NOT regexp_full_match({expr}, '[0-9]{{17}}[0-9X]') THEN 'format' "
+        f"WHEN try_strptime(substr({expr}, 7, 8), '%Y%m%d') IS NULL THEN 'birth_date' "
+        f"WHEN {_check_sql(expr)} <> substr({expr}, 18, 1) THEN 'checksum' END"
+    )
+
+
+def date_sql(expr: str) -> str:
+    formats = ", ".join(f"'{f}'" for f in DATE_FORMATS)
+    return f"CAST(try_strptime(trim({expr}), [{formats}]) AS DATE)"
+
+
+def amount_sql(expr: str) -> str:
+    return f"TRY_CAST(replace(replace(trim({expr}), ',', ''), '，', '') AS DECIMAL(18, 2))"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    rows: int
+    bad_rows: int
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _data_lines(path: Path) -> int:
+    """Lines after the header, counted in bytes (the last line may lack its newline)."""
+    lines, last = 0, b"\n"
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return max(lines - 1 + (last != b"\n"), 0)
+
+
+def _raw_table(con: duckdb.DuckDBPyConnection, path: Path, spool: Path) -> str:
+    """The file as table ``raw`` with a ``__line`` column; the expression giving each row's line in the file.
+
+    A UTF-8 CSV is read by DuckDB, each record's line being its position plus the header when the file has no
+    blank or multi-line records (checked by counting). Anything else (GBK, a spreadsheet, blank lines) is
+    streamed through the shared table reader, which knows each row's number, into a UTF-8 spool first.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        con.execute("CREATE TABLE raw AS SELECT *, rowid + 1 AS __line FROM read_parquet(?)", [str(path)])
+        return "__line"
+    if suffix == ".csv":
+        try:
+            con.execute("CREATE TABLE raw AS SELECT * FROM read_csv(?, header=true, all_varchar=true)", [str(path)])
+            count = con.execute("SELECT count(*) FROM raw").fetchone()[0]  # type: ignore[index]
+            if count == _data_lines(path):
+                con.execute("ALTER TABLE raw ADD COLUMN __line BIGINT")
+                con.execute("UPDATE raw SET __line = rowid + 2")
+                return "__line"
+            con.execute("DROP TABLE raw")
+        except duckdb.Error:
+            con.execute("DROP TABLE IF EXISTS raw")
+    _spool_rows(path, spool)
+    con.execute("CREATE TABLE raw AS SELECT * FROM read_csv(?, header=true, all_varchar=true)", [str(spool)])
+    return "CAST(__line AS BIGINT)"
+
+
+def _spool_rows(path: Path, spool: Path) -> None:
+    table = open_table(path)
+    with spool.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["__line", *table.headers])
+        for number, cells in table.rows:
+            writer.writerow([number, *cells])
+
+
+def prepare(path: Path, target: Path, *, key_column: str, evidence_columns: Sequence[str]) -> Prepared:
+    """Write the matching form of a department file to ``target`` (Parquet); its row and bad-ID counts.
+
+    A file without the key column or an evidence column is a 422 on ``file`` naming the missing column.
+    """
+    if path.suffix.lower() not in (".csv", ".parquet", *XLSX_SUFFIXES):
+        raise ValidationFailed(f"a CSV, XLSX or Parquet file is expected, not {path.suffix}", field="file")
+    spool = target.with_suffix(".spool.csv")
+    try:
+        with duckdb.connect() as con:
+            line = _raw_table(con, path, spool)
+            columns = [row[0] for row in con.execute("DESCRIBE raw").fetchall()]
+            missing = [c for c in (key_column, *evidence_columns) if c not in columns]
+            if missing:
+                found = ", ".join(c for c in columns if c != "__line")
+                raise ValidationFailed(f"the file has no column {', '.join(missing)} (it has: {found})", field="file")
+            evidence = "".join(f", CAST({_quote(c)} AS VARCHAR) AS e{i}" for i, c in enumerate(evidence_columns))
+            key = f"CAST({_quote(key_column)} AS VARCHAR)"
+            inner = f"(SELECT {line} AS line, {key} AS raw{evidence} FROM raw)"
+            keep = "line, raw" + "".join(f", e{i}" for i in range(len(evidence_columns)))
+            con.execute(f"CREATE TABLE prepared AS {normalised_from('raw', inner, keep=keep)}")
+            con.execute("ALTER TABLE prepared ADD COLUMN problem VARCHAR")
+            con.execute(f"UPDATE prepared SET problem = {problem_sql('resident_id')}")
+            con.table("prepared").order("line").write_parquet(str(target))
+            rows, bad = con.execute("SELECT count(*), count(problem) FROM prepared").fetchone()  # type: ignore[misc]
+    except duckdb.Error as exc:
+        target.unlink(missing_ok=True)
+        raise ValidationFailed(f"the file could not be read as a table: {str(exc)[:200]}", field="file") from exc
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    finally:
+        spool.unlink(missing_ok=True)
+    return Prepared(rows=rows, bad_rows=bad)
+
+
+def rejects(prepared: Path, *, chunk: int = 10_000) -> Iterator[list[tuple[int, str, str]]]:
+    """The rows whose resident ID is invalid, as (line, raw value, reason), in chunks."""
+    with duckdb.connect() as con:
+        con.execute(
+            "SELECT line, coalesce(raw, ''), problem FROM read_parquet(?) WHERE problem IS NOT NULL ORDER BY line",
+            [str(prepared)],
+        )
+        while rows := con.fetchmany(chunk):
+            yield rows
+
+
+@dataclass(frozen=True)
+class KindQuery:
+    """One dataset kind as the batch joins it: its prepared file and conditions."""
+
+    kind_id: str
+    code: str
+    rule: str
+    file_id: str
+    prepared_path: str
+    evidence_columns: tuple[str, ...]
+    conditions: tuple[Condition, ...]
+    rows: int = 0
+    rejects: int = 0
+
+
+def condition_sql(condition: Condition, columns: Sequence[str], cutoff_year: int | None) -> tuple[str, list[Any]]:
+    """One condition as SQL over ``f.e<i>`` (and ``m.registered_on``), with its bound parameters."""
+    column = f"f.e{list(columns).index(condition.column)}"
+    if condition.op is Op.in_list:
+        marks = ", ".join("?" for _ in condition.values)
+        return f"trim({column}) IN ({marks})", [v.strip() for v in condition.values]
+    if condition.op is Op.after:
+        return f"{date_sql(column)} > CAST(? AS DATE)", [condition.on]
+    if condition.op is Op.since_cutoff_year:
+        return f"{date_sql(column)} >= CAST(? AS DATE)", [date(cutoff_year or 1, 1, 1)]
+    if condition.op is Op.after_registration:
+        return f"{date_sql(column)} > m.registered_on", []
+    return f"{amount_sql(column)} > CAST(? AS DECIMAL(18, 2))", [str(condition.amount)]
+
+
+def kind_sql(kind: KindQuery, cutoff_year: int | None) -> tuple[str, list[Any]]:
+    """The join of the snapshot's members with one kind's file: one row per distinct finding."""
+    evidence = ", ".join(f"f.e{i}" for i in range(len(kind.evidence_columns)))
+    where, params = ["f.problem IS NULL"], []
+    for condition in kind.conditions:
+        sql, values = condition_sql(condition, kind.evidence_columns, cutoff_year)
+        where.append(sql)
+        params.extend(values)
+    listed = f"to_json([{evidence}])" if evidence else "'[]'"
+    sql = (
+        f"SELECT ? AS kind_id, m.member_id, m.household_id, m.region_code, m.resident_id, f.line, "
+        f"{listed} AS evidence, md5(concat_ws('|', ?, m.member_id, ?, {listed})) AS fingerprint "
+        f"FROM members m JOIN read_parquet(?) f ON f.resident_id = m.resident_id "
+        f"WHERE {' AND '.join(where)} "
+        f"QUALIFY row_number() OVER (PARTITION BY fingerprint ORDER BY f.line) = 1"
+    )
+    return sql, [kind.kind_id, kind.kind_id, kind.rule, kind.prepared_path, *params]
+
+
+def load_members(con: duckdb.DuckDBPyConnection, snapshot: Path) -> int:
+    """The registry's snapshot as table ``members`` (active members, IDs normalised); how many."""
+    source = (
+        "(SELECT member_id, household_id, region_code, resident_id AS given, "
+        "TRY_CAST(registered_on AS DATE) AS registered_on "
+        "FROM read_csv(?, header=true, all_varchar=true) WHERE member_active = 'true')"
+    )
+    keep = "member_id, household_id, region_code, registered_on"
+    con.execute(f"CREATE TABLE members AS {normalised_from('given', source, keep=keep)}", [str(snapshot)])
+    return con.execute("SELECT count(*) FROM members").fetchone()[0]  # type: ignore[index]
+
+
+Hit = tuple[str, str, str, str, str, int, str, str]  # kind_id, member, household, region, id, line, evidence, fp
+
+
+def match(con: duckdb.DuckDBPyConnection, kind: KindQuery, cutoff_year: int | None) -> list[Hit]:
+    """One kind's findings against the loaded members (a few per thousand members: these are the output)."""
+    sql, params = kind_sql(kind, cutoff_year)
+    return [tuple(row) for row in con.execute(sql, params).fetchall()]  # type: ignore[misc]
