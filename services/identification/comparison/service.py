@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert
+from sqlalchemy import func, insert, or_
 from sqlmodel import Session, col, select
 
 from services.identification.comparison import matching
@@ -32,7 +32,7 @@ from shared.files.uploads import Spooled
 from shared.masking import mask_resident_id
 from shared.pagination import PageParams, paginate
 from shared.refusals import Refused
-from shared.scope import get_in_scope, in_scope, require_region
+from shared.scope import get_in_scope, in_scope, narrow, require_region
 
 REJECT_TABLE = DatasetReject.__table__  # type: ignore[attr-defined]
 
@@ -180,7 +180,16 @@ def create_batch(session: Session, body: BatchCreate, principal: Principal) -> C
 
 
 def get_batch(session: Session, batch_id: str, principal: Principal) -> ComparisonBatch:
-    return get_in_scope(session, ComparisonBatch, batch_id, principal, what="comparison")
+    """A batch whose region overlaps the caller's scope: a county batch is seen by its villages' staff too (each
+    sees only the findings inside its own scope); otherwise a 404."""
+    batch = session.get(ComparisonBatch, batch_id)
+    if batch is None or narrow(principal.region, batch.region_code) is None:
+        raise NotFound(f"no comparison {batch_id}", field="batch_id")
+    return batch
+
+
+def _wider(principal: Principal) -> list[str]:
+    return [principal.region[:n] for n in (2, 4, 6, 9) if n < len(principal.region)]
 
 
 def batch_public(batch: ComparisonBatch) -> BatchPublic:
@@ -193,7 +202,8 @@ def batch_public(batch: ComparisonBatch) -> BatchPublic:
 def list_batches(
     session: Session, principal: Principal, region: str | None, page: PageParams
 ) -> tuple[list[ComparisonBatch], str | None]:
-    query = select(ComparisonBatch).where(in_scope(ComparisonBatch.region_code, principal, region))
+    inside = in_scope(ComparisonBatch.region_code, principal, region)
+    query = select(ComparisonBatch).where(or_(inside, col(ComparisonBatch.region_code).in_(_wider(principal))))
     return paginate(session, query, order=[col(ComparisonBatch.id)], page=page)
 
 
