@@ -159,6 +159,7 @@ class Member(RegistryTable, table=True):
     sex: str = Field(max_length=6)
     birth_date: date
     phone: str | None = Field(default=None, max_length=20)
+    id_warning: str | None = Field(default=None, max_length=200)  # e.g. an area code renamed since issue
     in_hukou: bool = True
     co_resident: bool = True
     joined_on: date

@@ -46,10 +46,11 @@ from services.registry.domain.updates import blank_refusals
 from shared.errors import ValidationFailed
 from shared.refusals import Refused
 from shared.scope import narrow
-from tests.support.builders import resident_id
+from tests.support.builders import check_digit, resident_id
 
 BORN = date(1980, 5, 17)
 GOOD = resident_id(born=BORN, sex="female", serial=7)
+TODAY = date(2025, 6, 16)
 
 
 def with_check_digit(number: str, digit: str) -> str:
@@ -64,30 +65,36 @@ class TestResidentId:
                 with_check_digit(GOOD, "0" if GOOD[-1] != "0" else "1"),
                 None,
                 None,
-                "校验码错误",
+                "第18位校验码不符",
                 id="身份证校验码 wrong check digit",
             ),
-            pytest.param("52232319801317002X", None, None, "birth date", id="出生日期 impossible month 13"),
+            pytest.param(
+                with_check_digit("52232319801317002X", check_digit("52232319801317002")),
+                None,
+                None,
+                "出生日期不存在",
+                id="出生日期 impossible month 13",
+            ),
             pytest.param(GOOD, "male", None, "sex male does not match", id="性别不符 ID says female"),
             pytest.param(
                 GOOD, None, date(1980, 5, 18), "does not match the resident ID", id="出生日期不符 off by a day"
             ),
-            pytest.param("5223231980", None, None, "resident ID", id="位数 too short"),
+            pytest.param("5223231980", None, None, "应为18位", id="位数 too short"),
         ],
     )
     def test_refused_with_the_field_named(self, id_number: str, sex: str | None, birth: date | None, message: str):
         with pytest.raises(ValidationFailed) as caught:
-            check_identity(facts=MemberFacts(id_number, "head", sex, birth), field="members.2")
+            check_identity(facts=MemberFacts(id_number, "head", sex, birth), field="members.2", today=TODAY)
         assert message in caught.value.detail
         assert caught.value.field == "members.2.id_number"
 
     def test_consistent_id_gives_sex_and_birth_date(self):
-        checked = check_identity(facts=MemberFacts(GOOD.lower(), "head", None, None), field="m")
+        checked = check_identity(facts=MemberFacts(GOOD.lower(), "head", None, None), field="m", today=TODAY)
         assert (checked.sex, checked.birth_date, checked.id_number) == ("female", BORN, GOOD.upper())
 
     def test_bad_mobile_names_the_phone(self):
         with pytest.raises(ValidationFailed) as caught:
-            check_identity(facts=MemberFacts(GOOD, "head", None, None, phone="12345"), field="member")
+            check_identity(facts=MemberFacts(GOOD, "head", None, None, phone="12345"), field="member", today=TODAY)
         assert caught.value.field == "member.phone"
 
     @pytest.mark.parametrize(
@@ -100,12 +107,12 @@ class TestResidentId:
     def test_exactly_one_head(self, relations: list[str], field: str):
         members = [MemberFacts(resident_id(serial=i), r, None, None) for i, r in enumerate(relations)]
         with pytest.raises(Refused) as caught:
-            check_members(members)
+            check_members(members, today=TODAY)
         assert caught.value.field == field
 
     def test_same_id_twice_in_one_household(self):
         with pytest.raises(Refused) as caught:
-            check_members([MemberFacts(GOOD, "head", None, None), MemberFacts(GOOD, "child", None, None)])
+            check_members([MemberFacts(GOOD, "head", None, None), MemberFacts(GOOD, "child", None, None)], today=TODAY)
         assert caught.value.field == "members.1.id_number"
 
 

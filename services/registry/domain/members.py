@@ -33,20 +33,24 @@ class CheckedMember:
     sex: str
     birth_date: date
     phone: str | None
+    id_warning: str | None = None  # an area code unknown for the birth year: kept with the member, to verify
 
 
-def check_identity(*, facts: MemberFacts, field: str) -> CheckedMember:
-    """The member's resident ID validated (GB 11643 checksum) and agreeing with the stated sex and birth date."""
+def check_identity(*, facts: MemberFacts, field: str, today: date) -> CheckedMember:
+    """The member's resident ID validated (checksum, a birth date that exists, not after ``today``) and agreeing
+    with the stated sex and birth date."""
     try:
-        rid: ResidentId = parse_resident_id(facts.id_number)
+        rid: ResidentId = parse_resident_id(facts.id_number, today=today)
         check_consistent(rid, birth_date=facts.birth_date, sex=facts.sex)  # type: ignore[arg-type]
     except InvalidIdentifier as exc:
         raise ValidationFailed(str(exc), field=f"{field}.id_number") from exc
     phone = check_mobile(facts.phone, field=f"{field}.phone") if facts.phone else None
-    return CheckedMember(id_number=rid.number, sex=rid.sex, birth_date=rid.birth_date, phone=phone)
+    return CheckedMember(
+        id_number=rid.number, sex=rid.sex, birth_date=rid.birth_date, phone=phone, id_warning=rid.warning
+    )
 
 
-def check_members(members: Sequence[MemberFacts]) -> list[CheckedMember]:
+def check_members(members: Sequence[MemberFacts], *, today: date) -> list[CheckedMember]:
     """Every ID valid and consistent with sex and birth date, one head (户主), no ID twice."""
     heads = [i for i, m in enumerate(members) if m.relation == "head"]
     if len(heads) != 1:
@@ -54,7 +58,7 @@ def check_members(members: Sequence[MemberFacts]) -> list[CheckedMember]:
     checked: list[CheckedMember] = []
     seen: set[str] = set()
     for i, member in enumerate(members):
-        one = check_identity(facts=member, field=f"members.{i}")
+        one = check_identity(facts=member, field=f"members.{i}", today=today)
         if one.id_number in seen:
             message = "the same resident ID appears twice in this household"
             raise Refused(Refusal("id_twice", message, f"members.{i}.id_number"))

@@ -119,7 +119,7 @@ def register_household(session: Session, body: HouseholdCreate, principal: Princ
     """Register a household (建档立卡) with its members, and announce it."""
     require_region(principal, body.region_code)
     require_village(session, body.region_code)
-    checked = check_members([member_facts(m) for m in body.members])
+    checked = check_members([member_facts(m) for m in body.members], today=session_clock(session).today())
     refuse_known_hukou(session, body.hukou_number)
     refuse_active_elsewhere(session, [c.id_number for c in checked])
     clock = session_clock(session)
@@ -161,6 +161,7 @@ def member_columns(member: MemberCreate, checked: CheckedMember) -> dict[str, An
         "sex": checked.sex,
         "birth_date": checked.birth_date,
         "phone": checked.phone,
+        "id_warning": checked.id_warning,
     }
 
 

@@ -398,6 +398,7 @@ class RowReader:
         member_defaults: dict[str, Any],
     ) -> None:
         self.positions = column_positions(headers)  # MissingColumns first
+        self.today = today
         # Rows shorter than the header are padded; an absent column reads the empty cell appended at -1.
         self.width = max(self.positions.values()) + 1
         self.absent = any(c.key not in self.positions for c in COLUMNS)
@@ -539,7 +540,7 @@ class RowReader:
         if id_number:
             id_number = id_number.upper()
             try:
-                born, id_sex = resident_id_facts(id_number)
+                born, id_sex = resident_id_facts(id_number, today=self.today)
                 if (stated_birth is not None and stated_birth != born) or (
                     stated_sex is not None and stated_sex != id_sex
                 ):

@@ -57,6 +57,7 @@ class MemberPublic(MemberBase):
     left_on: date | None
     left_reason: str | None
     active: bool
+    id_warning: str | None = Field(default=None, description="a note on the resident ID to verify (never a refusal)")
 
 
 class MemberDetailsUpdate(BaseModel):

@@ -88,7 +88,7 @@ def _join(session: Session, household: Household, body: ChangeCreate, principal:
         raise ValidationFailed(f"a {body.kind} change names the member who joins", field="member")
     if body.member.relation == "head":
         raise ValidationFailed("a household already has its head (户主)", field="member.relation")
-    checked = check_identity(facts=member_facts(body.member), field="member")
+    checked = check_identity(facts=member_facts(body.member), field="member", today=session_clock(session).today())
     refuse_if(
         birth_matches(kind=ChangeKind(body.kind), birth_date=checked.birth_date, effective_date=body.effective_date)
     )
