@@ -6,21 +6,47 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
 from xml.sax.saxutils import escape
 
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-FONT = "STSong-Light"
-pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+DEBIAN_FONTS = (
+    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),  # fonts-wqy-microhei (the Docker image has it)
+    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),  # fonts-wqy-zenhei
+)
+
+
+def font_file() -> Path:
+    """The CJK TrueType font every PDF embeds (a subset of): ``FUPIN_PDF_FONT`` if set, else the WenQuanYi Micro
+    Hei that the ``paperang-p2-fonts-cjk`` package installs beside us (no root needed), else Debian's."""
+    configured = os.environ.get("FUPIN_PDF_FONT")
+    candidates = [Path(configured)] if configured else []
+    with contextlib.suppress(ModuleNotFoundError):
+        candidates.append(Path(str(resources.files("paperang_p2_fonts_cjk") / "fonts" / "wqy-microhei.ttc")))
+    for path in [*candidates, *DEBIAN_FONTS]:
+        if path.is_file():
+            return path
+    raise FileNotFoundError("no CJK TrueType font: install paperang-p2-fonts-cjk or fonts-wqy-microhei")
+
+
+FONT = "WenQuanYiMicroHei"
+pdfmetrics.registerFont(TTFont(FONT, str(font_file()), subfontIndex=0))  # embedded as a subset of what is used
+# Every canvas starts in our font: reportlab's default, Helvetica, would be a font the PDF does not embed.
+rl_config.canvas_basefontname = FONT
 TITLE = ParagraphStyle("fupin-title", fontName=FONT, fontSize=16, leading=22, alignment=1)
 HEADING = ParagraphStyle("fupin-heading", fontName=FONT, fontSize=12, leading=16, spaceBefore=4)
 BODY = ParagraphStyle("fupin-body", fontName=FONT, fontSize=9, leading=12)
@@ -77,7 +103,7 @@ def _flowable(block: Block) -> Flowable:
             [[_cell(k, BODY), _cell(v, BODY)] for k, v in block.pairs],
             colWidths=[block.label_width_mm * mm, (WIDTH_MM - block.label_width_mm) * mm],
         )
-        table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey)]))
+        table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), ("GRID", (0, 0), (-1, -1), 0.4, colors.grey)]))
         return table
     widths = [w * mm for w in block.widths_mm] if block.widths_mm else None
     rows = [[_cell(h) for h in block.headers], *[[_cell(v) for v in row] for row in block.rows]]
