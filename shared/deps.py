@@ -12,8 +12,10 @@ from shared.clock import Clock
 
 
 def write_session(request: Request) -> Iterator[Session]:
-    """A transaction that commits when the handler returns (before the response is sent)."""
+    """A transaction that commits when the handler returns (before the response is sent). It is kept on the
+    request so that what the request records beside its change (the audit of a disclosure) joins it."""
     with request.app.state.db.transaction() as session:
+        request.state.write_session = session
         yield session
 
 

@@ -7,9 +7,11 @@ township reviewer, system) hands them out whole, and each such read is recorded 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 
 from shared import audit
 from shared.auth import Principal, Role, require
@@ -33,37 +35,61 @@ class Disclosure:
         self.request = request
         self.principal = principal
         self.reveal = reveal
+        self.handed_out = False  # a whole value went into the response
+        self.audited = False
 
     def id_number(self, value: str) -> str:
-        return value if self.reveal else (mask_resident_id(value) or "")
+        if self.reveal:
+            self.handed_out = True
+            return value
+        return mask_resident_id(value) or ""
 
     def phone(self, value: str | None) -> str | None:
-        return value if self.reveal else mask_phone(value)
+        if self.reveal and value:
+            self.handed_out = True
+            return value
+        return mask_phone(value)
 
     def account(self, value: str | None) -> str | None:
-        return value if self.reveal else mask_account(value)
+        if self.reveal and value:
+            self.handed_out = True
+            return value
+        return mask_account(value)
 
     def audit(self, resource: str, **detail: Any) -> None:
         """Record the whole read in its own transaction: a read request has no write transaction to join."""
-        if not self.reveal:
+        if not self.reveal or self.audited:
+            return
+        self.audited = True
+        written = getattr(self.request.state, "write_session", None)
+        if written is not None and written.is_active:  # a write: the audit commits with it, or not at all
+            self._record(written, resource, detail)
             return
         with self.request.app.state.db.transaction() as session:
-            audit.record(
-                session,
-                actor=self.principal.subject,
-                action="personal_data.read",
-                resource=resource,
-                detail={"roles": sorted(self.principal.roles), "path": self.request.url.path, **detail},
-            )
+            self._record(session, resource, detail)
+
+    def _record(self, session: Any, resource: str, detail: dict[str, Any]) -> None:
+        audit.record(
+            session,
+            actor=self.principal.subject,
+            action="personal_data.read",
+            resource=resource,
+            detail={"roles": sorted(self.principal.roles), "path": self.request.url.path, **detail},
+        )
 
 
-# async: it does no I/O, and a sync dependency costs a trip to the thread pool on every read.
 async def disclosure(
     request: Request,
     principal: Reader,
     reveal: Annotated[bool, Query(description="whole ID numbers and phones (audited; county/township/system)")] = False,
-) -> Disclosure:
-    return Disclosure(request, principal, reveal)
+) -> AsyncIterator[Disclosure]:
+    """The request's disclosure. Whatever route hands out a whole value (a read, a create, an update) and has not
+    audited it by name is audited here, under its path, before the response leaves."""
+    show = Disclosure(request, principal, reveal)
+    yield show
+    if show.handed_out and not show.audited:
+        await run_in_threadpool(show.audit, request.url.path, method=request.method)
 
 
-DisclosureDep = Annotated[Disclosure, Depends(disclosure)]
+# scope="function": the audit row is written before the response is sent, so no whole value leaves unrecorded.
+DisclosureDep = Annotated[Disclosure, Depends(disclosure, scope="function")]

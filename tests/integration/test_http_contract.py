@@ -113,7 +113,7 @@ class TestValidation:
         response = registry.post(URL, json=body, headers=token("county_office"))
         assert response.status_code == 422
         assert response.json()["errors"] == [
-            {"field": "members.2.id_number", "message": "resident ID check digit does not match (校验码错误)"}
+            {"field": "members.2.id_number", "message": "身份证号第18位校验码不符"}
         ]
         assert_nothing_written(registry)
 
