@@ -109,6 +109,7 @@ class Database:
         session = self._write()
         session.info["service"] = self.service
         session.info["clock"] = self.clock
+        session.info["database"] = self
         try:
             yield session
             session.commit()
@@ -125,6 +126,7 @@ class Database:
         session = self._read()
         session.info["service"] = self.service
         session.info["clock"] = self.clock
+        session.info["database"] = self
         try:
             yield session
         finally:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -19,10 +21,13 @@ class DomainError(Exception):
     code = "bad_request"
     title = "Bad request"
 
-    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self, detail: str, *, field: str | None = None, after: Callable[[], None] | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.field = field
+        self.after = after  # work to do once the request's own transaction has rolled back (a record of the refusal)
         self.extra = extra
 
 
@@ -107,7 +112,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             extra["errors"] = errors()
         elif exc.field:
             extra["errors"] = [{"field": exc.field, "message": exc.detail}]
-        return problem(exc.status, exc.code, exc.title, exc.detail, instance=request.url.path, **extra)
+        response = problem(exc.status, exc.code, exc.title, exc.detail, instance=request.url.path, **extra)
+        if exc.after is not None:
+            response.background = BackgroundTask(exc.after)
+        return response
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.registry.assistance import api as assistance
+from services.registry.conflicts import api as conflicts
 from services.registry.exports import api as exports
 from services.registry.households import api as households
 from services.registry.imports import api as imports
@@ -11,4 +12,4 @@ from services.registry.regions import api as regions
 from services.registry.snapshot import api as snapshot
 
 ROUTERS = [households.router, members.router, assistance.router, regions.router, imports.router, exports.router]
-ROUTERS += [snapshot.router]
+ROUTERS += [snapshot.router, conflicts.router]

@@ -334,3 +334,21 @@ class ImportRowError(RegistryTable, table=True):
     row: int
     column: str = Field(max_length=40)
     reason: str = Field(max_length=500)
+
+
+class CrossRegionConflict(RegistryTable, table=True):
+    """Somebody tried to register a person or hukou already registered in another region (跨区域重复登记).
+
+    The registrar learns only that it is registered elsewhere; the county office sees where, and resolves it."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    kind: str = Field(max_length=20)  # id_number | hukou_number
+    value_masked: str = Field(max_length=40)
+    existing_household_id: str = Field(max_length=36)
+    existing_region_code: str = Field(max_length=12, index=True)
+    attempted_region_code: str = Field(max_length=12, index=True)
+    attempted_by: str = Field(max_length=120)
+    attempted_at: datetime = Stamp()
+    resolved_at: datetime | None = Field(default=None, sa_type=AwareDateTime)  # type: ignore[call-overload]
+    resolved_by: str | None = Field(default=None, max_length=120)
+    resolution: str | None = Field(default=None, max_length=500)

@@ -36,6 +36,7 @@ from services.registry.households.schemas import (
 )
 from services.registry.members.schemas import MemberCreate
 from services.registry.models import (
+    CrossRegionConflict,
     Household,
     HouseholdCategory,
     HouseholdVersion,
@@ -120,8 +121,8 @@ def register_household(session: Session, body: HouseholdCreate, principal: Princ
     require_region(principal, body.region_code)
     require_village(session, body.region_code)
     checked = check_members([member_facts(m) for m in body.members], today=session_clock(session).today())
-    refuse_known_hukou(session, body.hukou_number)
-    refuse_active_elsewhere(session, [c.id_number for c in checked])
+    refuse_known_hukou(session, body.hukou_number, principal, region=body.region_code)
+    refuse_active_elsewhere(session, [c.id_number for c in checked], principal, region=body.region_code)
     clock = session_clock(session)
     registered_on = body.registered_on or clock.today()
     refuse_if(not_in_future(day=registered_on, today=clock.today(), field="registered_on", what="registration date"))
@@ -172,23 +173,75 @@ def category_rows(household_id: str, periods: list[CategoryPeriod]) -> list[Hous
     return [HouseholdCategory(household_id=household_id, **p.model_dump()) for p in periods]
 
 
-def refuse_known_hukou(session: Session, hukou_number: str, *, field: str = "hukou_number") -> None:
-    known = session.exec(select(Household.id).where(Household.hukou_number == hukou_number)).first()
-    if known:
+def refuse_known_hukou(
+    session: Session, hukou_number: str, principal: Principal, *, field: str = "hukou_number", region: str
+) -> None:
+    known = session.exec(
+        select(Household.id, Household.region_code).where(Household.hukou_number == hukou_number)
+    ).first()
+    if not known:
+        return
+    if principal.covers(known[1]):
         raise Conflict(
-            f"hukou number {hukou_number} is already registered as household {known}",
+            f"hukou number {hukou_number} is already registered as household {known[0]}",
             field=field,
-            conflicting_household_id=known,
+            conflicting_household_id=known[0],
         )
+    raise conflict_elsewhere(session, principal, "hukou_number", hukou_number, known, region=region, field=field)
 
 
-def refuse_active_elsewhere(session: Session, id_numbers: list[str], *, field: str = "members") -> None:
-    """A resident ID is an active member of one household only; the error names the household that has it."""
+def conflict_elsewhere(
+    session: Session,
+    principal: Principal,
+    kind: str,
+    value: str,
+    known: tuple[str, str],
+    *,
+    region: str,
+    field: str,
+) -> Conflict:
+    """A clash with a household outside the caller's scope: the caller learns that, not which; the county
+    office learns which, from the record written once the refused request has rolled back."""
+    masked = mask_resident_id(value) if kind == "id_number" else value
+    record = CrossRegionConflict(
+        kind=kind,
+        value_masked=masked or "",
+        existing_household_id=known[0],
+        existing_region_code=known[1],
+        attempted_region_code=region,
+        attempted_by=principal.subject,
+        attempted_at=session_clock(session).now(),
+    )
+    db = session.info["database"]
+
+    def remember() -> None:
+        with db.transaction() as own:
+            own.add(record)
+
+    what = "resident ID" if kind == "id_number" else "hukou number"
+    return Conflict(
+        f"this {what} is already registered in another region; the county office has been told and will resolve it",
+        field=field,
+        after=remember,
+        conflict_id=record.id,
+    )
+
+
+def refuse_active_elsewhere(
+    session: Session, id_numbers: list[str], principal: Principal, *, field: str = "members", region: str
+) -> None:
+    """A resident ID is an active member of one household only; the error names the household that has it,
+    to a caller who may see that household."""
     clash = session.exec(
-        select(Member.id_number, Member.household_id).where(col(Member.id_number).in_(id_numbers), col(Member.active))
+        select(Member.id_number, Member.household_id, Household.region_code)
+        .join(Household, col(Household.id) == col(Member.household_id))
+        .where(col(Member.id_number).in_(id_numbers), col(Member.active))
     ).first()
     if clash:
         at = f"{field}.{id_numbers.index(clash[0])}.id_number" if len(id_numbers) > 1 else f"{field}.id_number"
+        if not principal.covers(clash[2]):
+            known = (clash[1], clash[2])
+            raise conflict_elsewhere(session, principal, "id_number", clash[0], known, region=region, field=at)
         raise Conflict(
             f"resident ID {mask_resident_id(clash[0])} is already an active member of household {clash[1]}",
             field=at,

@@ -92,7 +92,7 @@ def _join(session: Session, household: Household, body: ChangeCreate, principal:
     refuse_if(
         birth_matches(kind=ChangeKind(body.kind), birth_date=checked.birth_date, effective_date=body.effective_date)
     )
-    refuse_active_elsewhere(session, [checked.id_number], field="member")
+    refuse_active_elsewhere(session, [checked.id_number], principal, field="member", region=household.region_code)
     member = Member(household_id=household.id, joined_on=body.effective_date, **member_columns(body.member, checked))
     session.add(member)
     _bump(session, household, body, principal)
@@ -181,7 +181,7 @@ def _split(session: Session, household: Household, body: ChangeCreate, principal
     leaving = [_active_member(session, household, m, f"split.member_ids.{i}") for i, m in enumerate(spec.member_ids)]
     if len(leaving) == len(_active(session, household.id)):
         raise ValidationFailed("a split leaves someone behind; to move everyone, edit the household", field="split")
-    refuse_known_hukou(session, spec.hukou_number, field="split.hukou_number")
+    refuse_known_hukou(session, spec.hukou_number, principal, field="split.hukou_number", region=household.region_code)
     _reseat_head(session, household, leaving=set(spec.member_ids), new_head_id=body.new_head_member_id)
     day = body.effective_date
     now = session_clock(session).now()
