@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any, cast
 
 import httpx
 import typer
@@ -85,8 +85,10 @@ def load(
     with client(url, token) as api, Progress(*columns, console=console) as progress:
         task = progress.add_task(f"uploading {file.name}", total=file.stat().st_size)
         reading = _Reading(file, progress, task)
+        # httpx only calls .read() on a file object, but its parameter type names the whole IO[bytes].
+        upload = cast(IO[bytes], reading)
         try:
-            answer = _answer(api.post(f"/datasets/{kind}/files", files={"file": (file.name, reading, mime)}))
+            answer = _answer(api.post(f"/datasets/{kind}/files", files={"file": (file.name, upload, mime)}))
         finally:
             reading.close()
     if answer.get("unchanged"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from services.identification.models import Case, CaseNote, HouseholdFile
 from shared.clock import session_clock
@@ -16,21 +16,25 @@ def on_household_registered(session: Session, event: Envelope) -> None:
     current = session.get(HouseholdFile, data["household_id"])
     if current is not None and current.registry_version >= data["version"]:
         return
-    row = current or HouseholdFile(household_id=data["household_id"])  # type: ignore[call-arg]
-    row.region_code = data["region_code"]
-    row.head_member_id = data["head_member_id"]
-    row.member_count = len(data["member_ids"])
-    row.registry_version = data["version"]
-    row.source_event_id = event.id
-    row.received_at = session_clock(session).now()
-    session.add(row)
+    fields = {
+        "region_code": data["region_code"],
+        "head_member_id": data["head_member_id"],
+        "member_count": len(data["member_ids"]),
+        "registry_version": data["version"],
+        "source_event_id": event.id,
+        "received_at": session_clock(session).now(),
+    }
+    if current is None:
+        session.add(HouseholdFile(household_id=data["household_id"], **fields))
+    else:
+        session.add(current.sqlmodel_update(fields))
 
 
 def on_member_deceased(session: Session, event: Envelope) -> None:
     """A death in a household with an open case: a note on the case asking for re-verification."""
     data = event.data
     open_cases = session.exec(
-        select(Case).where(Case.household_id == data["household_id"], Case.status.in_(("open", "held")))
+        select(Case).where(Case.household_id == data["household_id"], col(Case.status).in_(("open", "held")))
     ).all()
     for case in open_cases:
         text = f"家庭成员 {data['member_id']} 于 {data['effective_date']} 去世，请重新核实 (member died: re-verify)"

@@ -25,11 +25,11 @@ WORKFLOW = workflow_tables(IdentificationTable.metadata)
 
 
 def _at() -> Any:
-    return Field(sa_type=AwareDateTime)  # type: ignore[call-overload]
+    return Field(sa_type=AwareDateTime)
 
 
 def _at_null() -> Any:
-    return Field(default=None, sa_type=AwareDateTime)  # type: ignore[call-overload]
+    return Field(default=None, sa_type=AwareDateTime)
 
 
 def _json() -> Any:
@@ -201,7 +201,7 @@ class Notice(IdentificationTable, table=True):
     list_version: int
     days: int
     starts_at: datetime = _at()
-    ends_at: datetime = Field(sa_type=AwareDateTime, index=True)  # type: ignore[call-overload]
+    ends_at: datetime = Field(sa_type=AwareDateTime, index=True)
     status: str = Field(default="open", max_length=20, index=True)
     channel: str = Field(max_length=100)
     location: str | None = Field(default=None, max_length=200)
@@ -252,7 +252,7 @@ class Sample(IdentificationTable, table=True):
     region_code: str = Field(max_length=12)
     year: int
     rate: Decimal = Field(sa_column=Column(Numeric(5, 4), nullable=False))
-    seed: int = Field(sa_type=BigInteger)  # type: ignore[call-overload]
+    seed: int = Field(sa_type=BigInteger)
     batch_case_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     sampled_case_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     drawn_by: str = Field(max_length=120)
@@ -294,12 +294,12 @@ class DatasetFile(IdentificationTable, table=True):
     kind_id: str = Field(max_length=36, index=True)
     version: int
     filename: str = Field(max_length=200)
-    size: int = Field(sa_type=BigInteger)  # type: ignore[call-overload]
+    size: int = Field(sa_type=BigInteger)
     sha256: str = Field(max_length=64)
     path: str = Field(max_length=300)
     prepared_path: str = Field(max_length=300)
-    rows: int = Field(sa_type=BigInteger)  # type: ignore[call-overload]
-    bad_rows: int = Field(sa_type=BigInteger)  # type: ignore[call-overload]
+    rows: int = Field(sa_type=BigInteger)
+    bad_rows: int = Field(sa_type=BigInteger)
     uploaded_by: str = Field(max_length=120)
     uploaded_at: datetime = _at()
 
@@ -308,7 +308,7 @@ class DatasetReject(IdentificationTable, table=True):
     """A row of a department file whose resident ID is not a valid one, with its line in the file."""
 
     file_id: str = Field(primary_key=True, max_length=36)
-    line: int = Field(primary_key=True, sa_type=BigInteger)  # type: ignore[call-overload]
+    line: int = Field(primary_key=True, sa_type=BigInteger)
     value_masked: str = Field(max_length=40)
     reason: str = Field(max_length=20)
 
@@ -323,9 +323,9 @@ class ComparisonBatch(IdentificationTable, table=True):
     phase: str = Field(default="queued", max_length=20)
     kinds_total: int = 0
     kinds_done: int = 0
-    members: int = Field(default=0, sa_type=BigInteger)  # type: ignore[call-overload]
-    rows_compared: int = Field(default=0, sa_type=BigInteger)  # type: ignore[call-overload]
-    rejects: int = Field(default=0, sa_type=BigInteger)  # type: ignore[call-overload]
+    members: int = Field(default=0, sa_type=BigInteger)
+    rows_compared: int = Field(default=0, sa_type=BigInteger)
+    rejects: int = Field(default=0, sa_type=BigInteger)
     findings: int = 0
     new_findings: int = 0
     households_flagged: int = 0
@@ -356,7 +356,7 @@ class Finding(IdentificationTable, table=True):
     kind_id: str = Field(max_length=36)
     dataset: str = Field(max_length=40)
     file_id: str = Field(max_length=36)
-    line: int = Field(sa_type=BigInteger)  # type: ignore[call-overload]
+    line: int = Field(sa_type=BigInteger)
     rule: str = Field(max_length=20)
     member_id: str = Field(max_length=36)
     household_id: str = Field(max_length=36, index=True)

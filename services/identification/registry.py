@@ -26,7 +26,9 @@ class NoticeLine:
 
 def notice_line(registry: ServiceClient, household_id: str) -> NoticeLine:
     household = registry.get_json(f"/households/{household_id}")
-    head = next((m for m in household.get("members", []) if m.get("id") == household["head_member_id"]), {})
+    head: dict[str, Any] = next(
+        (m for m in household.get("members", []) if m.get("id") == household["head_member_id"]), {}
+    )
     return NoticeLine(
         region_code=household["region_code"],
         group_no=household.get("group_no"),

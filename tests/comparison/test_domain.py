@@ -52,7 +52,10 @@ ALPHABET = "0123456789Xx０１２３４５６７８９Ｘｘ \t\u3000\u00a0"
 
 def _sql(con: duckdb.DuckDBPyConnection, raw: str) -> tuple[str, str | None]:
     sql = f"SELECT n, {problem_sql('n')} FROM (SELECT {upgrade_sql('c')} AS n FROM (SELECT {clean_sql('?')} AS c))"
-    return con.execute(sql, [raw]).fetchone()  # type: ignore[return-value]
+    row = con.execute(sql, [raw]).fetchone()
+    assert row is not None
+    normalised, found = row
+    return normalised, found
 
 
 @settings(max_examples=200, deadline=None)

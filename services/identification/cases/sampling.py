@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from services.identification.deps import County, Reader
 from services.identification.models import Case, Sample, SampleCheck
@@ -20,6 +20,7 @@ from shared.deps import ReadSessionDep, SessionDep
 from shared.errors import Conflict
 from shared.refusals import Refusal, Refused
 from shared.scope import get_in_scope, require_region
+from shared.workflow.template import Template
 
 router = APIRouter(tags=["cases"])
 
@@ -65,7 +66,7 @@ def draw_sample(session: Session, body: SampleCreate, principal: Principal) -> S
             Case.kind == body.kind,
             Case.year == body.year,
             Case.status == "open",
-            Case.region_code.startswith(body.township_code, autoescape=True),
+            col(Case.region_code).startswith(body.township_code, autoescape=True),
         )
     ).all()
     from services.identification.models import WORKFLOW
@@ -95,7 +96,7 @@ def draw_sample(session: Session, body: SampleCreate, principal: Principal) -> S
     return sample
 
 
-def _step_key(tpl, index: int) -> str | None:  # type: ignore[no-untyped-def]
+def _step_key(tpl: Template, index: int) -> str | None:
     return tpl.steps[index].key if index < len(tpl.steps) else None
 
 

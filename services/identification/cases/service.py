@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from services.identification.cases import events
 from services.identification.cases.schemas import CaseCreate, SendBack, StepTake
@@ -87,7 +87,7 @@ def open_case(session: Session, body: CaseCreate, principal: Principal, registry
     year = body.year or clock.today().year
     kind = body.kind.value
     running = session.exec(
-        select(Case).where(Case.household_id == household.household_id, Case.status.in_(("open", "held")))
+        select(Case).where(Case.household_id == household.household_id, col(Case.status).in_(("open", "held")))
     ).first()
     if running is not None:
         raise Conflict(f"household already has an open {running.kind} case {running.id}", field="household_id")
@@ -119,7 +119,7 @@ def refuse_same_year_exit(session: Session, household_id: str, year: int) -> Non
     recognised = session.exec(
         select(Case.id).where(
             Case.household_id == household_id,
-            Case.kind.in_(("recognition", "return")),
+            col(Case.kind).in_(("recognition", "return")),
             Case.status == "done",
             Case.year == year,
         )
@@ -182,7 +182,9 @@ def _extra_refusals(session: Session, case: Case, spec: StepSpec, body: StepTake
 
 
 def unresolved_objections(session: Session, case_id: str) -> list[Objection]:
-    return list(session.exec(select(Objection).where(Objection.case_id == case_id, Objection.resolved_at.is_(None))))
+    return list(
+        session.exec(select(Objection).where(Objection.case_id == case_id, col(Objection.resolved_at).is_(None)))
+    )
 
 
 def _sampling_refusals(session: Session, case: Case, spec: StepSpec) -> Iterator[Refusal]:
@@ -207,7 +209,9 @@ def _sampling_refusals(session: Session, case: Case, spec: StepSpec) -> Iterator
 
 
 def latest_evaluation(session: Session, case_id: str) -> Evaluation | None:
-    return session.exec(select(Evaluation).where(Evaluation.case_id == case_id).order_by(Evaluation.id.desc())).first()
+    return session.exec(
+        select(Evaluation).where(Evaluation.case_id == case_id).order_by(col(Evaluation.id).desc())
+    ).first()
 
 
 def _advice_refusals(session: Session, case: Case, body: StepTake) -> Iterator[Refusal]:
@@ -329,7 +333,7 @@ def quota_warning(session: Session, case: Case) -> str | None:
         .where(
             Case.region_code == case.region_code,
             Case.year == case.year,
-            Case.kind.in_(("recognition", "return")),
+            col(Case.kind).in_(("recognition", "return")),
             Case.status != "rejected",
             Case.step_index >= case.step_index,
         )

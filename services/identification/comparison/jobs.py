@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from sqlalchemy import insert, update
+from sqlalchemy import Table, insert, update
 from sqlmodel import Session, col, select
 
 from services.identification.comparison import matching
@@ -39,8 +39,9 @@ from shared.settings import StackSettings
 log = logging.getLogger(__name__)
 KIND = "identification.comparison"
 ABANDONED = "interrupted: the service stopped while this batch was running; no finding was kept. Run it again."
-FINDING_TABLE = Finding.__table__  # type: ignore[attr-defined]
-BATCH_TABLE = ComparisonBatch.__table__  # type: ignore[attr-defined]
+# SQLModel sets __table__ when it makes a table class; its stubs do not declare it.
+FINDING_TABLE: Table = Finding.__table__  # type: ignore[attr-defined]
+BATCH_TABLE: Table = ComparisonBatch.__table__  # type: ignore[attr-defined]
 LOOKUP_CHUNK = 1000
 
 
@@ -166,7 +167,7 @@ def _earlier(session: Session, fingerprints: Iterable[str]) -> dict[str, str]:
         query = select(Finding.fingerprint, Finding.id).where(
             col(Finding.fingerprint).in_(wanted[i : i + LOOKUP_CHUNK]), col(Finding.first_id).is_(None)
         )
-        found.update(dict(session.exec(query).all()))  # type: ignore[arg-type]
+        found.update(dict(session.exec(query).all()))
     return found
 
 

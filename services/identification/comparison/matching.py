@@ -85,6 +85,13 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _aggregate(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
+    """The one row of an aggregate query without GROUP BY (DuckDB always returns it)."""
+    row = con.execute(sql).fetchone()
+    assert row is not None
+    return row
+
+
 def _data_lines(path: Path) -> int:
     """Lines after the header, counted in bytes (the last line may lack its newline)."""
     lines, last = 0, b"\n"
@@ -109,7 +116,7 @@ def _raw_table(con: duckdb.DuckDBPyConnection, path: Path, spool: Path) -> str:
     if suffix == ".csv":
         try:
             con.execute("CREATE TABLE raw AS SELECT * FROM read_csv(?, header=true, all_varchar=true)", [str(path)])
-            count = con.execute("SELECT count(*) FROM raw").fetchone()[0]  # type: ignore[index]
+            count = _aggregate(con, "SELECT count(*) FROM raw")[0]
             if count == _data_lines(path):
                 con.execute("ALTER TABLE raw ADD COLUMN __line BIGINT")
                 con.execute("UPDATE raw SET __line = rowid + 2")
@@ -155,7 +162,7 @@ def prepare(path: Path, target: Path, *, key_column: str, evidence_columns: Sequ
             con.execute("ALTER TABLE prepared ADD COLUMN problem VARCHAR")
             con.execute(f"UPDATE prepared SET problem = {problem_sql('resident_id')}")
             con.table("prepared").order("line").write_parquet(str(target))
-            rows, bad = con.execute("SELECT count(*), count(problem) FROM prepared").fetchone()  # type: ignore[misc]
+            rows, bad = _aggregate(con, "SELECT count(*), count(problem) FROM prepared")
     except duckdb.Error as exc:
         target.unlink(missing_ok=True)
         raise ValidationFailed(f"the file could not be read as a table: {str(exc)[:200]}", field="file") from exc
@@ -236,7 +243,7 @@ def load_members(con: duckdb.DuckDBPyConnection, snapshot: Path) -> int:
     )
     keep = "member_id, household_id, region_code, registered_on"
     con.execute(f"CREATE TABLE members AS {normalised_from('given', source, keep=keep)}", [str(snapshot)])
-    return con.execute("SELECT count(*) FROM members").fetchone()[0]  # type: ignore[index]
+    return _aggregate(con, "SELECT count(*) FROM members")[0]
 
 
 Hit = tuple[str, str, str, str, str, int, str, str]  # kind_id, member, household, region, id, line, evidence, fp
@@ -245,4 +252,4 @@ Hit = tuple[str, str, str, str, str, int, str, str]  # kind_id, member, househol
 def match(con: duckdb.DuckDBPyConnection, kind: KindQuery, cutoff_year: int | None) -> list[Hit]:
     """One kind's findings against the loaded members (a few per thousand members: these are the output)."""
     sql, params = kind_sql(kind, cutoff_year)
-    return [tuple(row) for row in con.execute(sql, params).fetchall()]  # type: ignore[misc]
+    return [tuple(row) for row in con.execute(sql, params).fetchall()]

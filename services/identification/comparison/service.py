@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, or_
+from sqlalchemy import Table, func, insert, or_
 from sqlmodel import Session, col, select
 
 from services.identification.comparison import matching
-from services.identification.comparison.jobs import fail_abandoned_batches
+from services.identification.comparison.jobs import FINDING_TABLE, fail_abandoned_batches
 from services.identification.comparison.schemas import (
     BatchCreate,
     BatchPublic,
@@ -34,7 +34,8 @@ from shared.pagination import PageParams, paginate
 from shared.refusals import Refused
 from shared.scope import get_in_scope, in_scope, narrow, require_region
 
-REJECT_TABLE = DatasetReject.__table__  # type: ignore[attr-defined]
+# SQLModel sets __table__ when it makes a table class; its stubs do not declare it.
+REJECT_TABLE: Table = DatasetReject.__table__  # type: ignore[attr-defined]
 
 
 def create_kind(session: Session, body: DatasetKindCreate, principal: Principal) -> DatasetKind:
@@ -273,7 +274,7 @@ def resolve(session: Session, finding_id: str, body: ResolutionIn, principal: Pr
 
 def summary(session: Session, batch: ComparisonBatch, principal: Principal) -> list[SummaryLine]:
     """Findings of a batch by dataset and rule, with how many re-verification confirmed or dismissed."""
-    first = Finding.__table__.alias("first")  # type: ignore[attr-defined]
+    first = FINDING_TABLE.alias("first")
     resolution = func.coalesce(first.c.resolution, Finding.resolution)
     query = (
         select(Finding.dataset, Finding.rule, resolution, func.count())
@@ -283,7 +284,7 @@ def summary(session: Session, batch: ComparisonBatch, principal: Principal) -> l
         .group_by(Finding.dataset, Finding.rule, resolution)
     )
     lines: dict[tuple[str, str], dict[str, Any]] = {}
-    for dataset, rule, state, count in session.exec(query):  # type: ignore[call-overload]
+    for dataset, rule, state, count in session.exec(query):
         line = lines.setdefault(
             (dataset, rule),
             {"dataset": dataset, "rule": rule, "findings": 0, "confirmed": 0, "dismissed": 0, "open": 0},

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import date, timedelta
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from services.identification.cases import service as cases
 from services.identification.models import WORKFLOW, Case, Notice, NoticeEntry, Objection
@@ -38,7 +38,7 @@ def open_notice(session: Session, body: NoticeCreate, principal: Principal, regi
         Case.kind == body.kind,
         Case.status == "held",
         Case.held_step == body.step,
-        Case.region_code.startswith(body.region_code, autoescape=True),
+        col(Case.region_code).startswith(body.region_code, autoescape=True),
     )
     held = [c for c in session.exec(query) if not _on_open_notice(session, c.id)]
     if body.case_ids is not None:
@@ -92,7 +92,7 @@ def _on_open_notice(session: Session, case_id: str) -> bool:
     return (
         session.exec(
             select(NoticeEntry)
-            .join(Notice, Notice.id == NoticeEntry.notice_id)
+            .join(Notice, col(Notice.id) == NoticeEntry.notice_id)
             .where(NoticeEntry.case_id == case_id, Notice.status == "open")
         ).first()
         is not None

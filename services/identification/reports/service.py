@@ -12,9 +12,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Select, String, and_, func, literal, union
+from sqlalchemy import Select, String, Subquery, and_, func, literal, union
 from sqlalchemy import select as table_select
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from services.identification.models import (
     WORKFLOW,
@@ -66,13 +66,13 @@ def poor_as_of(session: Session, registry: ServiceClient, prefix: str, as_of: da
     found = poor_households(registry, prefix)
     later = session.exec(
         select(Case, HouseholdFile)
-        .join(HouseholdFile, HouseholdFile.household_id == Case.household_id)
+        .join(HouseholdFile, col(HouseholdFile.household_id) == Case.household_id)
         .where(
             Case.status == "done",
-            Case.closed_at >= end_of(as_of),
-            Case.region_code.startswith(prefix, autoescape=True),
+            col(Case.closed_at) >= end_of(as_of),
+            col(Case.region_code).startswith(prefix, autoescape=True),
         )
-        .order_by(Case.closed_at.desc())  # type: ignore[union-attr]
+        .order_by(col(Case.closed_at).desc())
     ).all()
     for case, household in later:  # newest first, so the earliest decision after the day has the last word
         if case.kind == "exit":
@@ -144,7 +144,7 @@ def incidence_by_township(
     township = func.substr(VillagePopulation.region_code, 1, 9).label("township")
     query = (
         table_select(township)
-        .where(VillagePopulation.year == as_of.year, in_scope(VillagePopulation.region_code, principal, region))
+        .where(col(VillagePopulation.year) == as_of.year, in_scope(VillagePopulation.region_code, principal, region))
         .group_by(township)
     )
     codes, cursor = paginate(session, query, order=[township], page=page, key=lambda r: [r.township])
@@ -153,7 +153,7 @@ def incidence_by_township(
         figures = session.exec(
             select(VillagePopulation).where(
                 VillagePopulation.year == as_of.year,
-                VillagePopulation.region_code.startswith(code, autoescape=True),
+                col(VillagePopulation.region_code).startswith(code, autoescape=True),
                 in_scope(VillagePopulation.region_code, principal, region),
             )
         ).all()
@@ -166,7 +166,7 @@ def incidence_by_township(
 # -- cases by step, waiting, stuck ---------------------------------------------------------------------------------
 
 
-def states_as_of(principal: Principal, *, region: str | None, kind: str | None, as_of: date) -> Any:
+def states_as_of(principal: Principal, *, region: str | None, kind: str | None, as_of: date) -> Subquery:
     """Every case opened by the end of ``as_of`` with where it stood then (step index, status, since when)."""
     t = WORKFLOW.transition
     boundary = end_of(as_of)
@@ -179,12 +179,12 @@ def states_as_of(principal: Principal, *, region: str | None, kind: str | None, 
     move = t.alias("move")
     query = (
         table_select(
-            Case.id,
-            Case.kind,
-            Case.household_id,
-            Case.region_code,
-            Case.year,
-            Case.template_id,
+            col(Case.id),
+            col(Case.kind),
+            col(Case.household_id),
+            col(Case.region_code),
+            col(Case.year),
+            col(Case.template_id),
             func.coalesce(move.c.to_index, 0).label("step_index"),
             func.coalesce(move.c.status_after, literal("open", String)).label("status"),
             move.c.step.label("last_step"),
@@ -193,10 +193,10 @@ def states_as_of(principal: Principal, *, region: str | None, kind: str | None, 
         .select_from(Case)
         .outerjoin(last, last.c.instance_id == Case.id)
         .outerjoin(move, move.c.seq == last.c.seq)
-        .where(Case.opened_at < boundary, in_scope(Case.region_code, principal, region))
+        .where(col(Case.opened_at) < boundary, in_scope(Case.region_code, principal, region))
     )
     if kind:
-        query = query.where(Case.kind == kind)
+        query = query.where(col(Case.kind) == kind)
     return query.subquery("state")
 
 
@@ -315,16 +315,16 @@ def exits(
 ) -> tuple[list[ExitRow], str | None]:
     """Per village: the county's exit plan for the year against the exit cases done by ``as_of``."""
     done = (
-        Case.kind == "exit",
-        Case.status == "done",
-        Case.year == year,
-        Case.closed_at < end_of(as_of),  # type: ignore[operator]
+        col(Case.kind) == "exit",
+        col(Case.status) == "done",
+        col(Case.year) == year,
+        col(Case.closed_at) < end_of(as_of),
     )
     villages = union(
-        table_select(ExitPlan.region_code.label("village")).where(  # type: ignore[attr-defined]
-            ExitPlan.year == year, in_scope(ExitPlan.region_code, principal, region)
+        table_select(col(ExitPlan.region_code).label("village")).where(
+            col(ExitPlan.year) == year, in_scope(ExitPlan.region_code, principal, region)
         ),
-        table_select(Case.region_code.label("village")).where(  # type: ignore[attr-defined]
+        table_select(col(Case.region_code).label("village")).where(
             *done, in_scope(Case.region_code, principal, region)
         ),
     ).subquery("village")
@@ -337,7 +337,7 @@ def exits(
         people = session.exec(
             select(func.count(), func.coalesce(func.sum(HouseholdFile.member_count), 0))
             .select_from(Case)
-            .join(HouseholdFile, HouseholdFile.household_id == Case.household_id, isouter=True)
+            .join(HouseholdFile, col(HouseholdFile.household_id) == Case.household_id, isouter=True)
             .where(*done, Case.region_code == code)
         ).one()
         out.append(
@@ -362,11 +362,11 @@ def against_advice(
 ) -> tuple[list[AgainstAdvice], str | None]:
     query = (
         select(Decision, Case, Evaluation)
-        .join(Case, Case.id == Decision.case_id)
-        .join(Evaluation, Evaluation.id == Decision.evaluation_id, isouter=True)
+        .join(Case, col(Case.id) == Decision.case_id)
+        .join(Evaluation, col(Evaluation.id) == Decision.evaluation_id, isouter=True)
         .where(
             Decision.against_advice,
-            Decision.at < end_of(as_of),  # type: ignore[operator]
+            col(Decision.at) < end_of(as_of),
             in_scope(Decision.region_code, principal, region),
         )
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from services.identification.domain.facts import from_snapshot, stable_above, with_answers
 from services.identification.domain.rules import Advice, Standard, entry_advice, exit_advice, village_exit_advice
@@ -55,7 +55,7 @@ def list_rule_sets(
 ) -> tuple[list[RuleSet], str | None]:
     # A rule set governs a prefix: the caller sees those of its own region and the wider ones above it.
     prefixes = [principal.region[:n] for n in range(0, len(principal.region) + 1)]
-    query = select(RuleSet).where(RuleSet.jurisdiction.in_(prefixes) | in_scope(RuleSet.jurisdiction, principal))
+    query = select(RuleSet).where(col(RuleSet.jurisdiction).in_(prefixes) | in_scope(RuleSet.jurisdiction, principal))
     if year:
         query = query.where(RuleSet.year == year)
     return paginate(session, query, order=[RuleSet.id], page=page)
@@ -73,7 +73,9 @@ def get_rule_set(session: Session, rule_set_id: str) -> RuleSet:
 def rule_set_for(session: Session, region_code: str, year: int, *, required: bool = True) -> RuleSet | None:
     """The newest version of the narrowest rule set governing ``region_code`` in ``year``."""
     prefixes = [region_code[:n] for n in range(2, len(region_code) + 1)]
-    candidates = session.exec(select(RuleSet).where(RuleSet.year == year, RuleSet.jurisdiction.in_(prefixes))).all()
+    candidates = session.exec(
+        select(RuleSet).where(RuleSet.year == year, col(RuleSet.jurisdiction).in_(prefixes))
+    ).all()
     if not candidates:
         if required:
             raise Refused(Refusal("no_rule_set", f"no rule set governs {region_code} in {year}", "rule_set"))
@@ -173,7 +175,7 @@ def _own_years(session: Session, case: Case, facts: Any) -> Any:
 
     done = session.exec(
         select(Case).where(
-            Case.household_id == case.household_id, Case.status == "done", Case.kind.in_(("recognition", "return"))
+            Case.household_id == case.household_id, Case.status == "done", col(Case.kind).in_(("recognition", "return"))
         )
     ).all()
     years = {c.kind: c.year for c in done}
