@@ -80,6 +80,20 @@ class TestRegisters:
         )
         assert len(narrowed) == 2
 
+    def test_short_codes_as_the_docs_say_and_numbers_as_numbers(self, api, county, household):
+        body, _made = household
+        for code in ("522323", "522323109"):
+            response = api.get("/api/v1/exports/roll.xlsx", params={"region": code}, headers=county)
+            assert response.status_code == 200, response.text
+        rows = sheet(api.get("/api/v1/exports/roll.xlsx", params={"region": "522323109"}, headers=county).content)
+        size = rows[1][5]
+        assert isinstance(size, int | float) and size == len(body["members"])  # 家庭人口 sums in Excel
+        register = sheet(
+            api.get("/api/v1/exports/village-register.xlsx", params={"village": VILLAGE}, headers=county).content
+        )
+        assert isinstance(register[1][3], int | float)  # 村民小组
+        assert api.get("/api/v1/exports/roll.xlsx", params={"region": "5223"}, headers=county).status_code == 422
+
 
 class TestRegions:
     def test_demo_county_is_loaded_and_a_file_adds_to_it(self, api, county, system, tmp_path):

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from services.registry.domain.codes import CAUSE_LABELS, RELATION_LABELS, STATUS_LABELS, Cause, Relation, Status
 from services.registry.models import Household, Member, Region
 from shared.disclosure import Disclosure
+from shared.files.xlsx import write_row
 from shared.pagination import PageParams, paginate
 from shared.scope import prefix_condition
 
@@ -88,7 +89,7 @@ def village_register(session: Session, prefix: str, show: Disclosure, title: str
                     h.hukou_number,
                     h.region_code,
                     names.get(h.region_code, ""),
-                    str(h.group_no or ""),
+                    h.group_no,
                     h.address,
                     _label(STATUS_LABELS, Status, h.status),
                     _label(CAUSE_LABELS, Cause, h.primary_cause),
@@ -99,8 +100,7 @@ def village_register(session: Session, prefix: str, show: Disclosure, title: str
                     show.id_number(m.id_number),
                     show.phone(m.phone) or "",
                 ]
-                for i, value in enumerate(cells):
-                    sheet.write_string(row, i, value)
+                write_row(sheet, row, cells)  # numbers as numbers (村民小组), text as text, never a formula
     book.close()
     return path
 
@@ -132,12 +132,11 @@ def roll(session: Session, prefix: str, show: Disclosure, title: str) -> Path:
                 names.get(h.region_code, ""),
                 head.name if head else "",
                 show.id_number(head.id_number) if head else "",
-                str(size.get(h.id, 0)),
+                size.get(h.id, 0),
                 _label(STATUS_LABELS, Status, h.status),
                 _label(CAUSE_LABELS, Cause, h.primary_cause),
-                str(h.identified_year or ""),
+                h.identified_year,
             ]
-            for i, value in enumerate(cells):
-                sheet.write_string(row, i, value)
+            write_row(sheet, row, cells)
     book.close()
     return path

@@ -35,7 +35,7 @@ def register_village(session: Session, village: str, principal: Principal) -> Re
 
 def roll_scope(session: Session, code: str, principal: Principal) -> tuple[Region, str]:
     """The township or county of a roll, and the prefix it covers for the caller: the part inside their scope."""
-    area = get_region(session, code)
+    area = get_region(session, code.ljust(12, "0"))
     if area.level not in ROLL_LEVELS:
         raise ValidationFailed("a roll is for a township or a county", field="region")
     prefix = narrow(principal.region, prefix_of(area.code, Level(area.level)))
