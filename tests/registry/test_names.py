@@ -61,3 +61,21 @@ def test_free_text_may_have_lines_but_nothing_invisible() -> None:
     assert clean_text(" 第一行\n第二行 ") == "第一行\n第二行"
     with pytest.raises(ValueError):
         clean_text("第一行\u200d")
+
+
+@pytest.mark.parametrize("q", ["%", "_", "成员%"], ids=["percent", "underscore", "prefix and percent"])
+def test_search_metacharacters_are_literal(api, county, q: str) -> None:  # type: ignore[no-untyped-def]
+    assert api.post(URL, json=household_body(), headers=county).status_code == 201
+    found = api.get(URL, params={"q": q}, headers=county)
+    assert found.status_code == 200 and found.json()["items"] == []
+
+
+def test_a_search_with_nul_is_422(api, county) -> None:  # type: ignore[no-untyped-def]
+    refused = api.get(URL, params={"q": "成\x00"}, headers=county)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "q"
+
+
+def test_a_region_claim_of_wildcards_lists_nothing(api, county, token) -> None:  # type: ignore[no-untyped-def]
+    assert api.post(URL, json=household_body(), headers=county).status_code == 201
+    for region in ("%", "_", "52232310_"):
+        assert api.get(URL, headers=token("county_office", region=region)).status_code == 401

@@ -47,7 +47,7 @@ from services.registry.models import (
 from services.registry.regions.service import require_village
 from shared.auth import Principal
 from shared.clock import session_clock
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.masking import mask_resident_id
 from shared.pagination import PageParams, paginate
 from shared.refusals import refuse_if
@@ -471,9 +471,13 @@ def _filtered(query: Any, filters: HouseholdFilters, today: date) -> Any:
             )
         )
     if filters.q:
+        if not filters.q.isprintable():
+            raise ValidationFailed("a name search holds visible characters only", field="q")
         query = query.where(
             exists().where(
-                Member.household_id == Household.id, col(Member.active), col(Member.name).contains(filters.q)
+                Member.household_id == Household.id,
+                col(Member.active),
+                col(Member.name).contains(filters.q, autoescape=True),
             )
         )
     if filters.without_helper:
