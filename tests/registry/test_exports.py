@@ -38,6 +38,8 @@ class TestHouseholdCard:
         whole = body["members"][0]["id_number"]
         assert whole not in text
         assert f"{whole[:4]}**********{whole[-4:]}" in text
+        for label in ("帮扶责任人", "人均纯收入", "住房安全等级", "耕地面积"):  # what the national card carries
+            assert label in text
 
     def test_xlsx_reveals_only_for_county_and_is_audited(self, api, cadre, county, household, sql):
         body, made = household

@@ -21,16 +21,20 @@ router = APIRouter(tags=["exports"])
 @router.get("/households/{household_id}/card.pdf", response_class=Response)
 def household_card_pdf(household_id: str, session: ReadSessionDep, principal: Reader, show: DisclosureDep) -> Response:
     """一户一卡 as PDF; IDs and phones masked unless ``reveal=true`` (audited)."""
-    card, place = service.card(session, household_id, principal, show)
+    card, place, facts = service.card(session, household_id, principal, show)
     show.audit(f"household/{household_id}/card")
-    return Response(card_pdf(card, place), media_type=PDF, headers=attachment(f"一户一卡-{card.hukou_number}.pdf"))
+    return Response(
+        card_pdf(card, place, facts), media_type=PDF, headers=attachment(f"一户一卡-{card.hukou_number}.pdf")
+    )
 
 
 @router.get("/households/{household_id}/card.xlsx", response_class=Response)
 def household_card_xlsx(household_id: str, session: ReadSessionDep, principal: Reader, show: DisclosureDep) -> Response:
-    card, place = service.card(session, household_id, principal, show)
+    card, place, facts = service.card(session, household_id, principal, show)
     show.audit(f"household/{household_id}/card")
-    return Response(card_xlsx(card, place), media_type=XLSX, headers=attachment(f"一户一卡-{card.hukou_number}.xlsx"))
+    return Response(
+        card_xlsx(card, place, facts), media_type=XLSX, headers=attachment(f"一户一卡-{card.hukou_number}.xlsx")
+    )
 
 
 @router.get("/exports/village-register.xlsx", response_class=FileResponse)

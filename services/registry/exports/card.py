@@ -15,7 +15,7 @@ MEMBER_HEADERS = ["姓名", "与户主关系", "性别", "出生日期", "身份
 SEX = {"male": "男", "female": "女"}
 
 
-def summary_lines(card: HouseholdPublic, place: str) -> list[tuple[str, str]]:
+def summary_lines(card: HouseholdPublic, place: str, facts: list[tuple[str, str]]) -> list[tuple[str, str]]:
     causes = "、".join(CAUSE_LABELS[Cause(c)] for c in card.secondary_causes)
     return [
         ("户编号", card.hukou_number),
@@ -26,6 +26,7 @@ def summary_lines(card: HouseholdPublic, place: str) -> list[tuple[str, str]]:
         ("主要致贫原因", CAUSE_LABELS[Cause(card.primary_cause)] if card.primary_cause else ""),
         ("次要致贫原因", causes),
         ("家庭人口", str(card.member_count)),
+        *facts,
         ("版本", f"{card.version}（自 {card.valid_from}）"),
     ]
 
@@ -47,22 +48,22 @@ def member_rows(card: HouseholdPublic) -> list[list[str]]:
     ]
 
 
-def card_pdf(card: HouseholdPublic, place: str) -> bytes:
+def card_pdf(card: HouseholdPublic, place: str, facts: list[tuple[str, str]]) -> bytes:
     return pdf.document(
         "建档立卡贫困户 一户一卡",
-        [pdf.Facts(summary_lines(card, place)), pdf.Grid(MEMBER_HEADERS, member_rows(card))],
+        [pdf.Facts(summary_lines(card, place, facts)), pdf.Grid(MEMBER_HEADERS, member_rows(card))],
         subject=f"household {card.hukou_number}",
     )
 
 
-def card_xlsx(card: HouseholdPublic, place: str) -> bytes:
+def card_xlsx(card: HouseholdPublic, place: str, facts: list[tuple[str, str]]) -> bytes:
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
     sheet = book.add_worksheet("一户一卡")
     bold = book.add_format({"bold": True})
     sheet.write_string(0, 0, "建档立卡贫困户 一户一卡", bold)
     row = 2
-    for key, value in summary_lines(card, place):
+    for key, value in summary_lines(card, place, facts):
         sheet.write_string(row, 0, key, bold)
         sheet.write_string(row, 1, value)
         row += 1
