@@ -790,7 +790,7 @@ def schedule_rates(products: list[Product], seconds: float) -> dict[str, float]:
 def main() -> int:
     p = _common.parser("loan_batch", __doc__.split("\n\n")[0])
     p.add_argument("--loans", type=int, help="active loans (default 200,000; 5,000 with --quick)")
-    p.add_argument("--nights", type=int, default=3, help="consecutive nights, interleaved (default 3)")
+    p.add_argument("--nights", type=int, help="consecutive nights, interleaved (default 3; 2 with --quick)")
     p.add_argument("--profile", type=Path, help="cProfile the job's first night into this folder (slows the job)")
     args = p.parse_args()
     n = args.loans or (5000 if args.quick else 200_000)
@@ -824,20 +824,23 @@ def main() -> int:
         rss_before = rss_mb()
         nights: list[dict[str, Any]] = []
         ok = True
-        for r in range(args.nights):
+        for r in range(args.nights or (2 if args.quick else 3)):
             day = FIRST_NIGHT + timedelta(days=r)
             seqs = (last_seq(job_path), last_seq(sql_path))
             times: dict[str, float] = {}
+            cpus: dict[str, float] = {}
             results: dict[str, dict[str, int]] = {}
             for side in ("job", "sql") if r % 2 == 0 else ("sql", "job"):
                 if side == "job":
                     profiler = cProfile.Profile() if args.profile and r == 0 else None
+                    cpu = _time.process_time()
                     with Timer() as t:
                         if profiler:
                             profiler.enable()
                         results["job"] = job_night(runner, clock, day)
                         if profiler:
                             profiler.disable()
+                    cpus[side] = _time.process_time() - cpu
                     if profiler:
                         args.profile.mkdir(parents=True, exist_ok=True)
                         profiler.dump_stats(args.profile / "nightly.prof")
@@ -846,8 +849,10 @@ def main() -> int:
                         say(out.getvalue())
                 else:
                     started = datetime.combine(day, time(1, 0, 5), SHANGHAI)
+                    cpu = _time.process_time()
                     with Timer() as t:
                         results["sql"] = sql_night(conn, day, started)
+                    cpus[side] = _time.process_time() - cpu
                 times[side] = t.seconds
             parts = split.take()
             parts["read"] = max(times["job"] - sum(parts.values()), 0.0)
@@ -858,10 +863,13 @@ def main() -> int:
                                    "event_differences")
             )  # fmt: skip
             ok = ok and same
-            nights.append({"day": day.isoformat(), "times": times, "parts": parts, "counts": results["job"]})
+            nights.append(
+                {"day": day.isoformat(), "times": times, "cpu": cpus, "parts": parts, "counts": results["job"]}
+            )
             say(
                 f"night {day}: job {times['job']:.2f} s, sql {times['sql']:.2f} s,"
-                f" ratio {ratio(times['job'], times['sql'])}; job {results['job']}"
+                f" ratio {ratio(times['job'], times['sql'])} (cpu {cpus['job']:.2f} s / {cpus['sql']:.2f} s ="
+                f" {ratio(cpus['job'], cpus['sql'])}); job {results['job']}"
                 + ("" if results["job"] == results["sql"] else f" but sql {results['sql']}")
                 + f"; split {', '.join(f'{k} {v:.2f} s' for k, v in parts.items())}"
             )
@@ -890,6 +898,7 @@ def main() -> int:
             "nightly_vs_sql": round(statistics.median(ratios), 3),
             "nightly_vs_sql_nights": ratios,
             "nightly_vs_sql_claim_night": ratios[0],
+            "nightly_vs_sql_cpu": round(statistics.median(ratio(x["cpu"]["job"], x["cpu"]["sql"]) for x in nights), 3),
             "job_s": [round(x["times"]["job"], 2) for x in nights],
             "sql_s": [round(x["times"]["sql"], 2) for x in nights],
             "loans_per_s_job": round(n / statistics.median(x["times"]["job"] for x in nights)),
