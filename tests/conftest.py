@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -164,3 +165,39 @@ def token() -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {issue_token(settings, subject=subject, roles=list(roles), region=region)}"}
 
     return make
+
+
+# --- over the whole run ---------------------------------------------------------------------------------------
+
+RESIDENT_ID_IN_LOG = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
+MOBILE_IN_LOG = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that need PostgreSQL carry the ``postgres`` marker (``-m "not postgres"`` runs without it)."""
+    for item in items:
+        params = getattr(item, "callspec", None)
+        on_postgres = params is not None and params.params.get("backend") == "postgres"
+        if on_postgres or "postgres_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Every service log the run wrote (processes the tests started) is grepped for whole resident IDs and
+    mobile numbers: personal data must never reach a log, whatever a test did."""
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None:
+        return
+    leaks = []
+    for log in Path(factory.getbasetemp()).rglob("*.log"):
+        if log.name in ("nats.log", "server.log"):  # the broker's and PostgreSQL's own, not ours
+            continue
+        text = log.read_text(encoding="utf-8", errors="replace")
+        found = RESIDENT_ID_IN_LOG.search(text) or MOBILE_IN_LOG.search(text)
+        if found:
+            leaks.append(f"{log}: …{text[max(found.start() - 80, 0) : found.end() + 20]!r}")
+    if leaks:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("personal data in service logs:\n" + "\n".join(leaks))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
