@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import resource
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 
@@ -37,6 +38,9 @@ class ServiceMetrics:
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         ).labels
+        # (method, route, status) → (counter child, histogram child): ``labels()`` takes a lock and checks its
+        # arguments on every call; a service has a few dozen routes, so the children are kept once made.
+        self._request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self.outbox_backlog = Gauge(
             "fupin_outbox_backlog", "Outbox rows not yet published", ["service"], registry=self.registry
         ).labels(**labels)
@@ -61,6 +65,17 @@ class ServiceMetrics:
             ["consumer"],
             registry=self.registry,
         ).labels
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one answered request and its latency, by method, route template and status."""
+        key = (method, route, status)
+        children = self._request_children.get(key)
+        if children is None:
+            children = (self.requests(method=method, route=route, status=str(status)), self.latency(method, route))
+            if len(self._request_children) < 10_000:  # route templates, not paths: bounded anyway
+                self._request_children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
 
 def rss_mb() -> float:

@@ -34,6 +34,14 @@ def up(
     ready_timeout: Annotated[float, typer.Option(help="seconds to wait for every service to be ready")] = 90,
     demo: Annotated[bool, typer.Option("--demo", help="once ready, import demo households (普安县)")] = False,
     demo_households: Annotated[int, typer.Option(min=1, help="how many households --demo imports")] = 400,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            envvar="FUPIN_WORKERS",
+            help="uvicorn worker processes per service (about one per core); relay and consumers stay single",
+        ),
+    ] = 1,
 ) -> None:
     """Start NATS (JetStream) and the five services; Ctrl-C stops everything, data stays in DATA_DIR."""
     data_dir = data_dir.resolve()
@@ -65,7 +73,7 @@ def up(
         nats.start()
         typer.echo(f"nats      {nats.url}  (JetStream in {nats.store_dir})")
         for name in SERVICES:
-            children.append((name, _spawn(name, host, settings.service_port(name), data_dir, env)))
+            children.append((name, _spawn(name, host, settings.service_port(name), data_dir, env, workers)))
         _wait_ready(settings, children, ready_timeout, lambda: stopping)
         for name in SERVICES:
             port = settings.service_port(name)
@@ -76,7 +84,9 @@ def up(
         supervised = [Supervised("nats", lambda: _start_nats(nats), lambda: nats.proc)]
         for index, (name, _) in enumerate(children):
             supervised.append(
-                Supervised(name, _respawner(children, index, host, settings, data_dir, env), _current(children, index))
+                Supervised(
+                    name, _respawner(children, index, host, settings, data_dir, env, workers), _current(children, index)
+                )
             )
         _supervise(supervised, lambda: stopping)
     finally:
@@ -85,9 +95,20 @@ def up(
         typer.echo("stopped.")
 
 
-def _spawn(name: str, host: str, port: int, data_dir: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def service_command(name: str, host: str, port: int, workers: int = 1) -> list[str]:
+    """How one service is started: uvicorn with the service's app factory, ``workers`` processes on one port.
+    Every worker runs the relay and the consumers, each behind its advisory lock, so exactly one works at a time."""
     cmd = [sys.executable, "-m", "uvicorn", "--factory", f"services.{name}.main:create_app"]
     cmd += ["--host", host, "--port", str(port), "--no-access-log"]
+    if workers > 1:
+        cmd += ["--workers", str(workers)]
+    return cmd
+
+
+def _spawn(
+    name: str, host: str, port: int, data_dir: Path, env: dict[str, str], workers: int = 1
+) -> subprocess.Popen[bytes]:
+    cmd = service_command(name, host, port, workers)
     log = (data_dir / f"{name}.log").open("ab")
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
 
@@ -101,11 +122,17 @@ Children = list[tuple[str, subprocess.Popen[bytes]]]
 
 
 def _respawner(
-    children: Children, index: int, host: str, settings: StackSettings, data_dir: Path, env: dict[str, str]
+    children: Children,
+    index: int,
+    host: str,
+    settings: StackSettings,
+    data_dir: Path,
+    env: dict[str, str],
+    workers: int = 1,
 ) -> Callable[[], None]:
     def respawn() -> None:
         name = children[index][0]
-        children[index] = (name, _spawn(name, host, settings.service_port(name), data_dir, env))
+        children[index] = (name, _spawn(name, host, settings.service_port(name), data_dir, env, workers))
 
     return respawn
 
