@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
@@ -200,6 +201,25 @@ class TestConditions:
         batch = run(api, county)
         found = {f["evidence"]["登记时间"] for f in findings(api, batch["id"], county)}
         assert found == {"2013/01/01", "20200101"}
+
+    def test_a_parquet_file_is_read_like_its_csv(self, api, reg, county, tmp_path) -> None:
+        hh = households(reg, county, 1)
+        person = hh[0]["people"][0]
+        ok(api.post("/api/v1/datasets", json=VEHICLES, headers=county), 201)
+        path = tmp_path / "vehicles.parquet"
+        rows = [[person[1], "贵E12345", "轿车", "2023-05-01"], ["110105194912310021", "贵E4", "轿车", "2023-01-01"]]
+        con = duckdb.connect()
+        con.execute("CREATE TABLE v (身份证号 VARCHAR, 号牌号码 VARCHAR, 车辆类型 VARCHAR, 登记日期 VARCHAR)")
+        con.executemany("INSERT INTO v VALUES (?, ?, ?, ?)", rows)
+        con.execute(f"COPY v TO '{path}' (FORMAT parquet)")
+        con.close()
+        files = {"file": ("vehicles.parquet", path.read_bytes(), "application/octet-stream")}
+        ok(api.post("/api/v1/datasets/vehicles/files", files=files, headers=county), 201)
+        batch = run(api, county)
+        assert [f["member_id"] for f in findings(api, batch["id"], county)] == [person[0]]
+        [file] = ok(api.get("/api/v1/datasets/vehicles/files", headers=county))["items"]
+        [reject] = ok(api.get(f"/api/v1/datasets/vehicles/files/{file['id']}/rejects", headers=county))["items"]
+        assert reject["line"] == 2
 
     def test_a_kind_refuses_conditions_on_columns_it_does_not_keep(self, api, county) -> None:
         body = VEHICLES | {"conditions": [{"column": "颜色", "op": "in", "values": ["红"]}]}

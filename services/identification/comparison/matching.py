@@ -111,7 +111,12 @@ def _raw_table(con: duckdb.DuckDBPyConnection, path: Path, spool: Path) -> str:
     """
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        con.execute("CREATE TABLE raw AS SELECT *, rowid + 1 AS __line FROM read_parquet(?)", [str(path)])
+        # Each row's line is its position in the file (a Parquet file has no header line); values as text, as CSV's.
+        con.execute(
+            "CREATE TABLE raw AS SELECT COLUMNS(* EXCLUDE (file_row_number))::VARCHAR, file_row_number + 1 AS __line "
+            "FROM read_parquet(?, file_row_number=true)",
+            [str(path)],
+        )
         return "__line"
     if suffix == ".csv":
         try:
