@@ -139,16 +139,23 @@ def test_up_starts_everything_and_a_second_run_keeps_the_data(tmp_path: Path, to
         assert again.json()["hukou_number"] == created.json()["hukou_number"]
 
 
+def _names(arg: str, word: str) -> bool:
+    """``arg`` is ``word``, a path ending in it, a path under it, or ``word:attribute`` (never a longer number)."""
+    return arg == word or arg.endswith("/" + word) or arg.startswith((word + "/", word + ":"))
+
+
 def pids_whose_command_has(*needles: str) -> list[int]:
+    """Processes whose arguments include every needle as whole arguments (``--port 8001`` is two of them)."""
+    wanted = [part for needle in needles for part in needle.split()]
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
         except OSError:
             continue
-        if all(n in command for n in needles):
+        if all(any(_names(arg, w) for arg in argv) for w in wanted):
             found.append(int(entry.name))
     return found
 
