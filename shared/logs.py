@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -28,7 +30,29 @@ class _Stderr:
         sys.stderr.flush()
 
 
+_ACCESS_LEVEL = logging.INFO
+_level = logging.INFO
+
+
+def access(fields: dict[str, Any]) -> None:
+    """One access-log line (``event: request``), the same JSON as ``structlog`` writes it (the fields, the
+    request's context, level and UTC timestamp; every text masked), without its processor chain: written on every
+    request, the chain cost a fifth of a trivial request."""
+    if _level > _ACCESS_LEVEL:
+        return
+    line = {k: mask_text(v) if isinstance(v, str) else v for k, v in fields.items()}
+    line["event"] = "request"
+    for key, value in structlog.contextvars.get_contextvars().items():
+        if key not in line:
+            line[key] = mask_text(value) if isinstance(value, str) else value
+    line["level"] = "info"
+    line["timestamp"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    sys.stderr.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
+    global _level
+    _level = logging.getLevelName(level.upper())
     shared_processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,

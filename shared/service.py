@@ -21,7 +21,7 @@ from sqlalchemy import MetaData
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared import audit
+from shared import audit, logs
 from shared.auth import Role, require
 from shared.clock import Clock
 from shared.db import Database, upgrade
@@ -38,7 +38,6 @@ from shared.metrics import ServiceMetrics
 from shared.settings import ServiceSettings, StackSettings, stack_settings
 
 log = logging.getLogger(__name__)
-access_log = structlog.get_logger("fupin.access")
 error_log = structlog.get_logger("fupin.error")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -221,14 +220,15 @@ class Observe:
         method = scope["method"]
         self.metrics.observe_request(method, template, status, elapsed)
         principal = scope.get("state", {}).get("principal")
-        access_log.info(
-            "request",
-            method=method,
-            route=template,
-            status=status,
-            ms=round(elapsed * 1000, 1),
-            request_id=request_id,
-            principal=principal.subject if principal else None,
+        logs.access(
+            {
+                "method": method,
+                "route": template,
+                "status": status,
+                "ms": round(elapsed * 1000, 1),
+                "request_id": request_id,
+                "principal": principal.subject if principal else None,
+            }
         )
 
 
