@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import nats
 import pytest
 
 os.environ.setdefault("FUPIN_JWT_SECRET", "test-secret-for-the-suite-only-0123456789abcdef")
@@ -35,22 +33,18 @@ def postgres_server() -> Iterator[PostgresServer]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def nats_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    """One JetStream server per test worker."""
-    server = NatsServer(tmp_path_factory.mktemp("nats"), port=free_port())
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
+    """A JetStream server of this test's own.
+
+    One server per worker with the streams deleted between tests was
+    tried and measured; it saved about a minute but let a consumer that outlived its test on a loaded machine take
+    another test's messages (a durable consumer is named by service, not by test). Until consumers carry a
+    per-test name, each test gets its own broker (``own_nats_server`` says so where a test stops or wipes it)."""
+    server = NatsServer(tmp_path / "nats", port=free_port())
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def nats_server(nats_session: NatsServer) -> NatsServer:
-    """The worker's JetStream server with every stream (and so every consumer) deleted: each test starts empty.
-
-    A test that stops or kills the broker takes ``own_nats_server`` instead."""
-    asyncio.run(_delete_streams(nats_session.url))
-    return nats_session
 
 
 @pytest.fixture
@@ -60,16 +54,6 @@ def own_nats_server(tmp_path: Path) -> Iterator[NatsServer]:
     server.start()
     yield server
     server.stop()
-
-
-async def _delete_streams(url: str) -> None:
-    nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=1)
-    try:
-        js = nc.jetstream()
-        for info in await js.streams_info():
-            await js.delete_stream(info.config.name)
-    finally:
-        await nc.close()
 
 
 @pytest.fixture(params=BACKENDS)
