@@ -92,7 +92,7 @@ def api(
 def reg(registry: Registry) -> Iterator[Any]:
     import httpx
 
-    with httpx.Client(base_url=registry.url) as client:
+    with httpx.Client(base_url=registry.url, timeout=30) as client:  # a loaded CI machine, not a hang
         yield client
 
 
