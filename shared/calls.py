@@ -9,6 +9,7 @@ the other service's verdict and is raised as ``CallRefused`` with its status and
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -65,6 +66,31 @@ class ServiceClient:
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """GET ``path`` (under ``/api/v1``) and return its JSON body."""
         return self._call("GET", path, params=params).json()
+
+    def download(self, path: str, target: Path, params: dict[str, Any] | None = None) -> None:
+        """GET ``path`` streamed to ``target`` (a snapshot of millions of rows: never whole in memory), with the
+        same retries and refusals as ``get_json``; a failed attempt leaves no partial file."""
+        attempts = max(1, self.stack.service_call_attempts)
+        last = ""
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+            try:
+                with self._client.stream("GET", f"/api/v1{path}", params=params, headers=self._headers()) as response:
+                    if response.status_code >= 500:
+                        last = f"HTTP {response.status_code}"
+                        continue
+                    if response.status_code >= 400:
+                        response.read()
+                        raise CallRefused(self.service, response.status_code, _problem(response))
+                    with target.open("wb") as out:
+                        for chunk in response.iter_bytes(1 << 20):
+                            out.write(chunk)
+                    return
+            except httpx.TransportError as exc:
+                target.unlink(missing_ok=True)
+                last = type(exc).__name__
+        raise ServiceUnavailable(f"the {self.service} service did not answer ({last}); try again later")
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         attempts = max(1, self.stack.service_call_attempts)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from shared.cli.services import SERVICES, load_spec
 from shared.db import upgrade
 from shared.natsserver import NatsServer
 from shared.settings import StackSettings
+from tests.support.leaks import personal_data_in
 from tests.support.ports import free_port
 from tests.support.postgres import PostgresServer
 
@@ -153,9 +153,6 @@ def token() -> Callable[..., dict[str, str]]:
 
 # --- over the whole run ---------------------------------------------------------------------------------------
 
-RESIDENT_ID_IN_LOG = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
-MOBILE_IN_LOG = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests that need PostgreSQL carry the ``postgres`` marker (``-m "not postgres"`` runs without it)."""
@@ -177,7 +174,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if log.name in ("nats.log", "server.log"):  # the broker's and PostgreSQL's own, not ours
             continue
         text = log.read_text(encoding="utf-8", errors="replace")
-        found = RESIDENT_ID_IN_LOG.search(text) or MOBILE_IN_LOG.search(text)
+        found = personal_data_in(text)
         if found:
             leaks.append(f"{log}: …{text[max(found.start() - 80, 0) : found.end() + 20]!r}")
     if leaks:

@@ -26,7 +26,7 @@ from services.identification.comparison.cases import send_back_households
 from services.identification.domain.comparison import condition_of
 from services.identification.models import ComparisonBatch, DatasetFile, DatasetKind, Finding
 from services.identification.rules.service import rule_set_for
-from shared.calls import ServiceClient
+from shared.calls import CallRefused, ServiceClient
 from shared.clock import session_clock
 from shared.db import Database
 from shared.events.outbox import emit_many
@@ -124,19 +124,9 @@ def download_snapshot(stack: StackSettings, region: str, target: Path) -> None:
     """The registry's member snapshot of ``region`` streamed to ``target`` (never whole in memory)."""
     client = ServiceClient(stack, "registry", caller="identification")
     try:
-        # shared.calls has no streaming call yet: its client and headers, one streamed GET
-        with client._client.stream(
-            "GET",
-            "/api/v1/snapshot/members.csv",
-            params={"region": region},
-            headers=client._headers(),
-        ) as response:
-            if response.status_code >= 400:
-                response.read()
-                raise BatchFailed(f"the registry refused the snapshot: {response.status_code} {response.text[:200]}")
-            with target.open("wb") as fh:
-                for chunk in response.iter_bytes(1 << 20):
-                    fh.write(chunk)
+        client.download("/snapshot/members.csv", target, params={"region": region})
+    except CallRefused as exc:
+        raise BatchFailed(f"the registry refused the snapshot: {exc.status} {exc.detail[:200]}") from exc
     finally:
         client.close()
 
