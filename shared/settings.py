@@ -56,9 +56,15 @@ class StackSettings(BaseSettings):
     jwt_issuer: str = "fupin"
     jwt_ttl_seconds: int = 8 * 3600
     jwt_max_ttl_seconds: int = Field(default=30 * 86400, description="a token living longer than this is refused")
-    stream_name: str = "FUPIN"
+    subject_prefix: str = Field(
+        default="fupin",
+        pattern=r"^[a-z][a-z0-9_-]{0,31}$",
+        description="first token of every event subject: stacks sharing one broker each take their own, with their own"
+        " stream names",
+    )
+    stream_name: str = Field(default="FUPIN", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     stream_replicas: int = Field(default=1, ge=1, le=5, description="3 on a JetStream cluster")
-    dlq_stream_name: str = "FUPIN_DLQ"
+    dlq_stream_name: str = Field(default="FUPIN_DLQ", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     outbox_retention_days: int = 14
     relay_batch: int = 500
     relay_poll_seconds: float = 0.5

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import itertools
 import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import nats
 import pytest
+from nats.js.errors import NotFoundError
 
 os.environ.setdefault("FUPIN_JWT_SECRET", "test-secret-for-the-suite-only-0123456789abcdef")
 os.environ.setdefault("FUPIN_LOG_LEVEL", "WARNING")
@@ -16,7 +21,7 @@ from shared.auth import issue_token
 from shared.cli.services import SERVICES, load_spec
 from shared.db import upgrade
 from shared.natsserver import NatsServer
-from shared.settings import StackSettings
+from shared.settings import StackSettings, stack_settings
 from tests.support.leaks import personal_data_in
 from tests.support.ports import free_port
 from tests.support.postgres import PostgresServer
@@ -33,18 +38,54 @@ def postgres_server() -> Iterator[PostgresServer]:
     server.stop()
 
 
-@pytest.fixture
-def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
-    """A JetStream server of this test's own.
-
-    One server per worker with the streams deleted between tests was
-    tried and measured; it saved about a minute but let a consumer that outlived its test on a loaded machine take
-    another test's messages (a durable consumer is named by service, not by test). Until consumers carry a
-    per-test name, each test gets its own broker (``own_nats_server`` says so where a test stops or wipes it)."""
-    server = NatsServer(tmp_path / "nats", port=free_port())
+@pytest.fixture(scope="session")
+def worker_nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    """One JetStream server per test worker; ``nats_server`` gives each test its own subjects and streams on it."""
+    server = NatsServer(tmp_path_factory.mktemp("nats"), port=free_port())
     server.start()
     yield server
     server.stop()
+
+
+_BROKER_NAMES = ("FUPIN_SUBJECT_PREFIX", "FUPIN_STREAM_NAME", "FUPIN_DLQ_STREAM_NAME")
+_test_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def nats_server(worker_nats_server: NatsServer) -> Iterator[NatsServer]:
+    """The worker's JetStream server, with subjects (``t<n>.>``) and streams (``T<n>``) of this test's own.
+
+    The names go into the environment, so every StackSettings the test builds and every service process it starts
+    (they inherit the environment) use them. A consumer or relay that outlives its test keeps to its own test's
+    stream and never takes another test's messages; the test's streams are deleted afterwards."""
+    number = next(_test_numbers)
+    names = dict(zip(_BROKER_NAMES, (f"t{number}", f"T{number}", f"T{number}_DLQ"), strict=True))
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update(names)
+    stack_settings.cache_clear()
+    try:
+        yield worker_nats_server
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        stack_settings.cache_clear()
+        asyncio.run(
+            _delete_streams(worker_nats_server.url, [names["FUPIN_STREAM_NAME"], names["FUPIN_DLQ_STREAM_NAME"]])
+        )
+
+
+async def _delete_streams(url: str, streams: list[str]) -> None:
+    client = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=1)
+    try:
+        js = client.jetstream()
+        for stream in streams:
+            with contextlib.suppress(NotFoundError):
+                await js.delete_stream(stream)
+    finally:
+        await client.close()
 
 
 @pytest.fixture

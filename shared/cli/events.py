@@ -78,5 +78,5 @@ def list_letters(consumer: Annotated[str | None, typer.Option(help="only this co
 @dead.command("replay")
 def replay_letters(consumer: Annotated[str | None, typer.Option(help="only this consumer's")] = None) -> None:
     """Send dead letters back to the consumer that failed on them."""
-    count = asyncio.run(_with_js(lambda js, s: replay_dead_letters(js, s.dlq_stream_name, consumer)))
+    count = asyncio.run(_with_js(lambda js, s: replay_dead_letters(js, s.dlq_stream_name, consumer, s.subject_prefix)))
     typer.echo(f"{count} dead letters replayed")

@@ -47,7 +47,7 @@ async def connect(settings: StackSettings, *, name: str) -> Client:
 def stream_configs(settings: StackSettings) -> list[StreamConfig]:
     events = StreamConfig(
         name=settings.stream_name,
-        subjects=["fupin.>"],
+        subjects=[f"{settings.subject_prefix}.>"],
         storage=StorageType.FILE,
         retention=RetentionPolicy.LIMITS,
         max_age=365 * 24 * 3600,
@@ -56,7 +56,7 @@ def stream_configs(settings: StackSettings) -> list[StreamConfig]:
     )
     dead_letters = StreamConfig(
         name=settings.dlq_stream_name,
-        subjects=["dlq.fupin.>"],
+        subjects=[f"dlq.{settings.subject_prefix}.>"],
         storage=StorageType.FILE,
         retention=RetentionPolicy.LIMITS,
         discard=DiscardPolicy.OLD,

@@ -42,8 +42,8 @@ class Subscription:
     name: str
     handlers: dict[str, Handler] = field(default_factory=dict)
 
-    def filter_subjects(self) -> list[str]:
-        return [subject_for(t) for t in self.handlers] + [replay_subject(self.name, ">")]
+    def filter_subjects(self, prefix: str | None = None) -> list[str]:
+        return [subject_for(t, prefix) for t in self.handlers] + [replay_subject(self.name, ">", prefix)]
 
 
 def backoff_delay(attempt: int, settings: StackSettings) -> float:
@@ -84,7 +84,7 @@ class EventConsumer:
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=self.settings.consumer_ack_wait_seconds,
             max_deliver=-1,  # we count attempts ourselves and dead-letter
-            filter_subjects=self.subscription.filter_subjects(),
+            filter_subjects=self.subscription.filter_subjects(self.settings.subject_prefix),
             max_ack_pending=1000,
         )
 
@@ -162,7 +162,7 @@ class EventConsumer:
             "envelope": json.loads(msg.data) if envelope else msg.data.decode(errors="replace"),
         }
         await self.js.publish(
-            dead_letter_subject(self.name, event_type),
+            dead_letter_subject(self.name, event_type, self.settings.subject_prefix),
             json.dumps(body, ensure_ascii=False).encode(),
             headers={"Nats-Msg-Id": f"dlq-{self.name}-{envelope.id if envelope else msg.metadata.sequence.stream}"},
         )

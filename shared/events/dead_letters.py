@@ -49,14 +49,16 @@ async def list_dead_letters(js: JetStreamContext, stream: str, consumer: str | N
     return letters
 
 
-async def replay_dead_letters(js: JetStreamContext, stream: str, consumer: str | None = None) -> int:
+async def replay_dead_letters(
+    js: JetStreamContext, stream: str, consumer: str | None = None, prefix: str | None = None
+) -> int:
     """Send each dead letter back to its consumer (its inbox still guards against double effects)."""
     replayed = 0
     for letter in await list_dead_letters(js, stream, consumer):
         if not letter.envelope:
             continue  # an unreadable envelope cannot be replayed; it stays for a person to read
         await js.publish(
-            replay_subject(letter.consumer, letter.event_type),
+            replay_subject(letter.consumer, letter.event_type, prefix),
             json.dumps(letter.envelope, ensure_ascii=False).encode(),
             headers={"Nats-Msg-Id": f"replay-{stream}-{letter.seq}"},
         )

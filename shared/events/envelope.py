@@ -8,8 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from shared.ids import new_id
-
-SUBJECT_PREFIX = "fupin"
+from shared.settings import stack_settings
 
 
 class Envelope(BaseModel):
@@ -24,17 +23,23 @@ class Envelope(BaseModel):
 
     @property
     def nats_subject(self) -> str:
+        """Its subject under this process's stack settings."""
         return subject_for(self.type)
 
 
-def subject_for(event_type: str) -> str:
-    return f"{SUBJECT_PREFIX}.{event_type}"
+def _prefix(prefix: str | None) -> str:
+    return prefix or stack_settings().subject_prefix
 
 
-def replay_subject(consumer: str, event_type: str) -> str:
+def subject_for(event_type: str, prefix: str | None = None) -> str:
+    """``fupin.<type>``: ``prefix`` is the stack's ``subject_prefix`` (the process's own when not given)."""
+    return f"{_prefix(prefix)}.{event_type}"
+
+
+def replay_subject(consumer: str, event_type: str, prefix: str | None = None) -> str:
     """Where a replayed event goes so that only the consumer that dead-lettered it sees it again."""
-    return f"{SUBJECT_PREFIX}.replay.{consumer}.{event_type}"
+    return f"{_prefix(prefix)}.replay.{consumer}.{event_type}"
 
 
-def dead_letter_subject(consumer: str, event_type: str) -> str:
-    return f"dlq.{SUBJECT_PREFIX}.{consumer}.{event_type}"
+def dead_letter_subject(consumer: str, event_type: str, prefix: str | None = None) -> str:
+    return f"dlq.{_prefix(prefix)}.{consumer}.{event_type}"

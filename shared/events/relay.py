@@ -90,7 +90,11 @@ class OutboxRelay:
         if not rows:
             return 0
         futures = [
-            await self.js.publish_async(subject_for(event_type), payload.encode(), headers={"Nats-Msg-Id": event_id})
+            await self.js.publish_async(
+                subject_for(event_type, self.settings.subject_prefix),
+                payload.encode(),
+                headers={"Nats-Msg-Id": event_id},
+            )
             for _seq, event_id, event_type, payload in rows
         ]
         await asyncio.wait_for(asyncio.gather(*futures), PUBLISH_TIMEOUT)

@@ -99,9 +99,7 @@ class TestDeadLetters:
             nc = await connect(stack, name="test")
             js = nc.jetstream()
             await ensure_streams(js, stack)
-            await js.publish(
-                "fupin.household.registered", event.model_dump_json().encode(), headers={"Nats-Msg-Id": event.id}
-            )
+            await js.publish(event.nats_subject, event.model_dump_json().encode(), headers={"Nats-Msg-Id": event.id})
             consumer = EventConsumer(subscription, db, js, stack, metrics)
 
             async def dead_lettered() -> bool:

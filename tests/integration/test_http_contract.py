@@ -112,9 +112,7 @@ class TestValidation:
         body["members"][2]["id_number"] = number[:-1] + ("0" if number[-1] != "0" else "1")
         response = registry.post(URL, json=body, headers=token("county_office"))
         assert response.status_code == 422
-        assert response.json()["errors"] == [
-            {"field": "members.2.id_number", "message": "身份证号第18位校验码不符"}
-        ]
+        assert response.json()["errors"] == [{"field": "members.2.id_number", "message": "身份证号第18位校验码不符"}]
         assert_nothing_written(registry)
 
     def test_not_json_is_422(self, registry, token) -> None:

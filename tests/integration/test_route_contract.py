@@ -5,18 +5,23 @@ township is invisible to a token of another (404 on its reads, absent from every
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from shared.auth import Role
 from shared.cli.services import SERVICES, load_spec
 from shared.service import build_app
 from shared.settings import StackSettings
-from tests.support.builders import household_body
+from tests.integration.seeders import SEEDERS, Seeding
+from tests.support.served import ServedApp
 
 pytestmark = pytest.mark.integration
 OUTSIDE_BEARER_AUTH = {  # gateways cannot send our token: these check a shared secret of their own
@@ -35,14 +40,31 @@ def service_app(name: str, stack: StackSettings) -> Any:
     return build_app(load_spec(name), stack=stack)
 
 
+@dataclass
+class Subject:
+    """One service under test: its client, and what a seeder needs to put records into it."""
+
+    name: str
+    client: TestClient
+    seeding: Seeding
+
+
 @pytest.fixture(params=SERVICES)
 def service(
-    request: pytest.FixtureRequest, stack: StackSettings, database_url, monkeypatch
-) -> Iterator[tuple[str, TestClient]]:  # type: ignore[no-untyped-def]
+    request: pytest.FixtureRequest, stack: StackSettings, database_url, monkeypatch, token
+) -> Iterator[Subject]:  # type: ignore[no-untyped-def]
     name = request.param
-    monkeypatch.setenv(f"FUPIN_{name.upper()}_DATABASE_URL", database_url(name))
-    with TestClient(service_app(name, stack)) as client:
-        yield name, client
+    url = database_url(name)
+    monkeypatch.setenv(f"FUPIN_{name.upper()}_DATABASE_URL", url)
+    with contextlib.ExitStack() as peers:
+        registry = None
+        if name == "identification":  # it reads households from the registry over HTTP
+            monkeypatch.setenv("FUPIN_REGISTRY_DATABASE_URL", database_url("registry"))
+            served = peers.enter_context(ServedApp(service_app("registry", stack)))
+            stack = stack.model_copy(update={"service_urls": {"registry": served.url}})
+            registry = peers.enter_context(httpx.Client(base_url=served.url, timeout=30))
+        client = peers.enter_context(TestClient(service_app(name, stack)))
+        yield Subject(name, client, Seeding(client, stack, url, token, registry))
 
 
 def operations(client: TestClient) -> list[tuple[str, str, dict[str, Any]]]:
@@ -65,7 +87,7 @@ def is_problem(response: Any) -> bool:
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_every_route_needs_a_token_and_a_fitting_role(service, token) -> None:  # type: ignore[no-untyped-def]
-    name, client = service
+    name, client = service.name, service.client
     roleless = token(region="522323", subject="nobody")
     unguarded, wrong = [], []
     for method, path, _ in operations(client):
@@ -84,7 +106,7 @@ def test_every_route_needs_a_token_and_a_fitting_role(service, token) -> None:  
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_every_list_is_a_page(service) -> None:  # type: ignore[no-untyped-def]
-    name, client = service
+    name, client = service.name, service.client
     bare = set()
     for method, path, op in operations(client):
         if method != "GET" or ("*", path) in BOUNDED_LISTS or (name, path) in BOUNDED_LISTS:
@@ -95,41 +117,34 @@ def test_every_list_is_a_page(service) -> None:  # type: ignore[no-untyped-def]
     assert bare == set(), f"lists without pagination: {sorted(bare)}"
 
 
-# The records each service can be seeded with through its own API, inside township 109 (青山镇) of 普安县.
-Seeder = Callable[[TestClient, dict[str, str]], list[str]]
+OUTSIDER_ROLES = [role for role in Role if role is not Role.system]  # every role a person holds
 
 
-def seed_registry(client: TestClient, county: dict[str, str]) -> list[str]:
-    response = client.post("/api/v1/households", json=household_body(), headers=county)
-    assert response.status_code == 201, response.text
-    body = response.json()
-    return [body["id"], *(m["id"] for m in body["members"])]
-
-
-SEEDERS: dict[str, Seeder] = {"registry": seed_registry}
+def concrete_for(path: str, params: dict[str, str]) -> str:
+    """The path with each parameter a seeded record's id where there is one (``0`` for the others)."""
+    return re.sub(r"\{([^}]+)\}", lambda m: params.get(m.group(1), "0"), path)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 def test_a_record_is_invisible_outside_its_region(service, token) -> None:  # type: ignore[no-untyped-def]
-    name, client = service
-    if name not in SEEDERS:
-        pytest.skip(f"{name} has no seeder in this suite yet; its own tests cover its scope")
-    ids = SEEDERS[name](client, token("county_office", region="522323", subject="seeder"))
-    other_township = token("county_office", "township_reviewer", region="522323101", subject="elsewhere")
+    """Records of township 109, made through the service's API and events, against a token of township 101
+    holding every role: 404 on every read by id, absent from every list and report, never a 500."""
+    seeded = SEEDERS[service.name](service.seeding)
+    assert seeded.hidden, "the seeder made nothing to hide"
+    outsider = token(*OUTSIDER_ROLES, region="522323101", subject="elsewhere")
     leaks = []
-    for method, path, _ in operations(client):
+    for method, path, _ in operations(service.client):
         if method != "GET":
             continue
-        params = re.findall(r"\{([^}]+)\}", path)
-        urls = [concrete(path, ids[0])] if params else [path]
-        for url in urls:
-            response = client.get(url, headers=other_township)
-            if response.status_code >= 500:
-                leaks.append(f"GET {url} -> {response.status_code}")
-            elif response.status_code == 200 and any(i in response.text for i in ids):
-                leaks.append(f"GET {url} shows a record of another township")
-            elif params and response.status_code not in (404, 422, 403):
-                leaks.append(f"GET {url} -> {response.status_code}, not 404")
+        has_params = "{" in path
+        url = concrete_for(path, seeded.params)
+        response = service.client.get(url, headers=outsider)
+        if response.status_code >= 500:
+            leaks.append(f"GET {url} -> {response.status_code}")
+        elif response.status_code == 200 and (shown := [i for i in seeded.hidden if i in response.text]):
+            leaks.append(f"GET {path} shows {shown} of another township")
+        elif has_params and response.status_code not in (404, 422, 403):
+            leaks.append(f"GET {path} -> {response.status_code}, not 404")
     assert leaks == []
 
 

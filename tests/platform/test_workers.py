@@ -21,7 +21,7 @@ from services.registry.models import HouseholdVersion
 from shared.cli.stack import ROOT, service_command
 from shared.clock import SHANGHAI
 from shared.events.bus import connect, ensure_streams
-from shared.events.envelope import Envelope
+from shared.events.envelope import Envelope, subject_for
 from shared.natsserver import NatsServer
 from shared.settings import StackSettings
 from tests.support.builders import household_body
@@ -154,7 +154,7 @@ def test_two_workers_serve_relay_and_consume_exactly_once(
     wait_until(lambda: scalar(url, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0, what="outbox drained")
     events = scalar(url, "SELECT count(*) FROM outbox WHERE event_type = 'household.registered'")
     assert events == HOUSEHOLDS
-    published = asyncio.run(_stream_ids(stack, "fupin.household.registered"))
+    published = asyncio.run(_stream_ids(stack, subject_for("household.registered", stack.subject_prefix)))
     assert len(published) == len(set(published)) == HOUSEHOLDS
 
     # Consumed once: a decision for each household, one of them delivered twice (another message id, as a

@@ -1,0 +1,181 @@
+"""Records of each service inside township 109 (青山镇) of 普安县, made through the service's own API and the
+events it consumes, for the scope contract: a token of township 101 must see none of them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from shared.ids import new_id
+from shared.settings import StackSettings
+from tests.funds.flows import make_project, payment_body
+from tests.support.builders import household_body
+from tests.support.bus import VILLAGE, decision, event, publish
+from tests.support.procs import wait_until
+
+COUNTY = VILLAGE[:6]
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+VOTE = {"for": 20, "against": 1, "abstain": 0}
+
+
+@dataclass
+class Seeded:
+    """``params``: a path parameter's name → the id of a seeded record; ``hidden``: ids no outsider may see."""
+
+    params: dict[str, str] = field(default_factory=dict)
+    hidden: set[str] = field(default_factory=set)
+
+    def add(self, **params: str) -> None:
+        self.params |= params
+        self.hidden |= set(params.values())
+
+
+@dataclass
+class Seeding:
+    """What a seeder works with: the service's client, the stack, its database, tokens, and peers it calls."""
+
+    client: TestClient
+    stack: StackSettings
+    database_url: str
+    token: Callable[..., dict[str, str]]
+    registry: Any = None  # an httpx.Client on a served registry, for the services that read it
+
+    def ok(self, response: Any, status: int = 201) -> dict[str, Any]:
+        assert response.status_code == status, response.text
+        return response.json()
+
+    def scalar(self, sql: str, **params: Any) -> Any:
+        engine = create_engine(self.database_url)
+        try:
+            with engine.connect() as conn:
+                return conn.execute(text(sql), params).scalar()
+        finally:
+            engine.dispose()
+
+    def county(self) -> dict[str, str]:
+        return self.token("county_office", region=COUNTY, subject="seeder")
+
+
+def seed_registry(s: Seeding) -> Seeded:
+    body = s.ok(s.client.post("/api/v1/households", json=household_body(), headers=s.county()))
+    seeded = Seeded()
+    seeded.add(household_id=body["id"], member_id=body["members"][0]["id"])
+    seeded.hidden |= {m["id"] for m in body["members"]}
+    return seeded
+
+
+def seed_identification(s: Seeding) -> Seeded:
+    county, cadre = s.county(), s.token("village_cadre", region=VILLAGE, subject="seeder-cadre")
+    household = s.ok(s.registry.post("/api/v1/households", json=household_body(), headers=county))["id"]
+    case = s.ok(s.client.post("/api/v1/cases", json={"kind": "recognition", "household_id": household}, headers=cadre))
+    files = {"file": ("form.png", PNG, "image/png")}
+    attachment = s.ok(s.client.post(f"/api/v1/cases/{case['id']}/attachments", files=files, headers=cadre))["id"]
+    for step, evidence in (
+        ("application", {"application_form": attachment}),
+        ("group_review", {"minutes": [attachment], "attendance": 12, "vote": VOTE}),
+    ):
+        body = {"step": step, "evidence": evidence}
+        s.ok(s.client.post(f"/api/v1/cases/{case['id']}/steps", json=body, headers=cadre), 200)
+    notice = {"kind": "recognition", "step": "group_review", "region_code": VILLAGE}
+    notice_id = s.ok(s.client.post("/api/v1/notices", json=notice, headers=cadre))["id"]
+    seeded = Seeded()
+    seeded.add(household_id=household, case_id=case["id"], attachment_id=attachment, notice_id=notice_id)
+    return seeded
+
+
+def seed_funds(s: Seeding) -> Seeded:
+    household = new_id()
+    publish(s.stack, decision("household.approved", household, when="2024-03-01"))
+    wait_until(lambda: s.scalar("SELECT count(*) FROM household_status") == 1, what="the decision consumed")
+    county = s.county()
+    funded = make_project(s.client, county, households=(household,))
+    batch = s.ok(s.client.post("/api/v1/disbursements", json={"project_id": funded.project["id"]}, headers=county))
+    url = f"/api/v1/disbursements/{batch['id']}/payments"
+    payment = s.ok(s.client.post(url, json=payment_body(funded.line["id"], household), headers=county))
+    seeded = Seeded()
+    seeded.add(household_id=household, project_id=funded.project["id"], batch_id=batch["id"], payment_id=payment["id"])
+    return seeded
+
+
+def seed_loans(s: Seeding) -> Seeded:
+    county, officer = s.county(), s.token("bank_officer", region=COUNTY, subject="seeder-officer")
+    pool = {"name": "风险补偿金", "region_code": COUNTY, "bank": "普安农商行", "leverage_multiple": "10"}
+    pool_id = s.ok(s.client.post("/api/v1/pools", json=pool | {"initial_balance": "5000000"}, headers=county))["id"]
+    product = {
+        "code": "PA-5-3-0",
+        "name": "扶贫小额信贷",
+        "bank": "普安农商行",
+        "region_code": COUNTY,
+        "borrower_kind": "household",
+        "min_amount": "1000",
+        "max_amount": "50000",
+        "max_term_months": 36,
+        "rate_basis": "lpr_1y",
+        "annual_rate": "4.35",
+        "benchmark_rate": "4.35",
+        "conventions": {"repayment_method": "equal_installments"},
+        "subsidy_coverage": "full",
+        "subsidy_mode": "direct_periodic",
+        "government_share": "70",
+        "pool_id": pool_id,
+    }
+    product_id = s.ok(s.client.post("/api/v1/products", json=product, headers=officer))["id"]
+    household = new_id()
+    publish(s.stack, decision("household.approved", household, when="2025-01-20"))
+    wait_until(lambda: s.scalar("SELECT count(*) FROM borrower") == 1, what="the decision consumed")
+    rating = {"borrower_kind": "household", "household_id": household, "grade": "AA", "line_amount": "50000"}
+    rating |= {"valid_from": "2025-01-01", "valid_to": "2027-12-31"}
+    s.ok(s.client.post("/api/v1/ratings", json=rating, headers=officer))
+    application = {
+        "product_id": product_id,
+        "borrower_kind": "household",
+        "household_id": household,
+        "borrower_name": "胡华平",
+        "id_number": "522323197201150027",
+        "phone": "13800001234",
+        "purpose": "生猪养殖",
+        "voluntary": True,
+        "acknowledged_repayable": True,
+        "amount": "30000",
+        "number_of_repayments": 12,
+    }
+    loan = s.ok(s.client.post("/api/v1/loans", json=application, headers=officer))["id"]
+    s.ok(s.client.post(f"/api/v1/loans/{loan}/approval", json={}, headers=officer), 200)
+    disbursement = {"contract_no": "PA-0001", "account_no": "6228480012345678901", "disbursed_on": "2025-01-16"}
+    s.ok(s.client.post(f"/api/v1/loans/{loan}/disbursement", json=disbursement, headers=officer), 200)
+    seeded = Seeded()
+    seeded.add(household_id=household, loan_id=loan)
+    seeded.hidden |= {"胡华平", "522323197201150027"}
+    return seeded
+
+
+def seed_notifications(s: Seeding) -> Seeded:
+    household, head, helper = new_id(), new_id(), new_id()
+    registered = {"household_id": household, "region_code": VILLAGE, "head_member_id": head, "head_name": "胡华平"}
+    pairing = {"household_id": household, "helper_id": helper, "region_code": VILLAGE, "start_date": "2024-01-01"}
+    publish(
+        s.stack,
+        event("household.registered", household, registered, source="registry"),
+        event("helper.assigned", household, pairing | {"pairing_id": new_id()}, source="registry"),
+    )
+    wait_until(lambda: s.scalar("SELECT count(*) FROM helperpairing") == 1, what="the registry's events consumed")
+    publish(s.stack, decision("household.approved", household, when="2025-01-20"))
+    wait_until(lambda: s.scalar("SELECT count(*) FROM message") >= 1, what="a message to the helper queued")
+    message = s.scalar("SELECT id FROM message")
+    seeded = Seeded()
+    seeded.add(household_id=household, message_id=message)
+    seeded.hidden |= {head, helper}
+    return seeded
+
+
+SEEDERS: dict[str, Callable[[Seeding], Seeded]] = {
+    "registry": seed_registry,
+    "identification": seed_identification,
+    "funds": seed_funds,
+    "loans": seed_loans,
+    "notifications": seed_notifications,
+}
