@@ -154,6 +154,21 @@ def database_url(
 
 
 @pytest.fixture
+def service_database(database_url: Callable[[str], str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
+    """A service's database for this test (a migrated copy), set in ``FUPIN_<SERVICE>_DATABASE_URL`` where its app
+    and processes read it. ``run_jobs=False`` for tests that tick the periodic jobs themselves."""
+
+    def make(service: str, *, run_jobs: bool = True) -> str:
+        url = database_url(service)
+        monkeypatch.setenv(f"FUPIN_{service.upper()}_DATABASE_URL", url)
+        if not run_jobs:
+            monkeypatch.setenv(f"FUPIN_{service.upper()}_RUN_JOBS", "false")
+        return url
+
+    return make
+
+
+@pytest.fixture
 def empty_database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Callable[[str], str]:
     """An empty database on the test's backend, for tests that run migrations from the start."""
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
 from services.funds.main import create_app
 from shared.clock import FrozenClock
 from shared.settings import StackSettings
+from tests.support.sql import Sql
 
 TODAY = datetime(2025, 6, 16, 10, 0)
 COUNTY = "522323"
@@ -26,10 +25,8 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def funds_url(database_url: Callable[[str], str], monkeypatch: pytest.MonkeyPatch) -> str:
-    url = database_url("funds")
-    monkeypatch.setenv("FUPIN_FUNDS_DATABASE_URL", url)
-    return url
+def funds_url(service_database: Callable[..., str]) -> str:
+    return service_database("funds")
 
 
 @pytest.fixture
@@ -40,17 +37,10 @@ def api(funds_url: str, stack: StackSettings, clock: FrozenClock) -> Iterator[Te
 
 
 @pytest.fixture
-def sql(funds_url: str) -> Iterator[Callable[..., Any]]:
-    """Run one SQL statement against the funds database; returns the scalar (rowcount for writes)."""
-    engine = create_engine(funds_url)
-
-    def run(statement: str, **params: Any) -> Any:
-        with engine.begin() as conn:
-            result = conn.execute(text(statement), params)
-            return result.scalar() if result.returns_rows else result.rowcount
-
-    yield run
-    engine.dispose()
+def sql(funds_url: str) -> Iterator[Sql]:
+    """One SQL statement against the funds database; returns the scalar (rowcount for writes)."""
+    with Sql(funds_url) as run:
+        yield run
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from shared.ids import new_id
-from tests.funds.bus import death, decision, event, publish
 from tests.funds.flows import API, make_budget, make_project, ok, payment_body
+from tests.support.bus import death, decision, event, publish
 from tests.support.procs import wait_until
 
 pytestmark = pytest.mark.integration

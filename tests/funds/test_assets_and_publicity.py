@@ -9,8 +9,8 @@ from pypdf import PdfReader
 from python_calamine import CalamineWorkbook
 
 from shared.ids import new_id
-from tests.funds.bus import decision, publish
 from tests.funds.flows import API, VILLAGE, make_project, ok, payment_body
+from tests.support.bus import decision, publish
 from tests.support.procs import wait_until
 
 pytestmark = pytest.mark.integration

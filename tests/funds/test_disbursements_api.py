@@ -8,8 +8,8 @@ import io
 import pytest
 
 from shared.ids import new_id
-from tests.funds.bus import death, decision, publish
 from tests.funds.flows import API, make_project, ok, payment_body
+from tests.support.bus import death, decision, publish
 from tests.support.procs import wait_until
 
 pytestmark = pytest.mark.integration

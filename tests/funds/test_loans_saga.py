@@ -7,8 +7,8 @@ import json
 import pytest
 
 from shared.ids import new_id
-from tests.funds.bus import event, publish
 from tests.funds.flows import API, make_budget, ok
+from tests.support.bus import event, publish
 from tests.support.procs import wait_until
 
 pytestmark = pytest.mark.integration

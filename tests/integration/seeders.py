@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
 from shared.ids import new_id
 from shared.settings import StackSettings
@@ -16,6 +15,7 @@ from tests.funds.flows import make_project, payment_body
 from tests.support.builders import household_body
 from tests.support.bus import VILLAGE, decision, event, publish
 from tests.support.procs import wait_until
+from tests.support.sql import Sql
 
 COUNTY = VILLAGE[:6]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -49,12 +49,8 @@ class Seeding:
         return response.json()
 
     def scalar(self, sql: str, **params: Any) -> Any:
-        engine = create_engine(self.database_url)
-        try:
-            with engine.connect() as conn:
-                return conn.execute(text(sql), params).scalar()
-        finally:
-            engine.dispose()
+        with Sql(self.database_url) as run:
+            return run(sql, **params)
 
     def county(self) -> dict[str, str]:
         return self.token("county_office", region=COUNTY, subject="seeder")

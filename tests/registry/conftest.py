@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
 from services.registry.main import create_app
 from shared.clock import FrozenClock
 from shared.settings import StackSettings
+from tests.support.sql import Sql
 
 TODAY = datetime(2025, 6, 16, 10, 0)
 VILLAGE = "522323109001"  # 下街社区, 青山镇, 普安县
@@ -25,10 +24,8 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def registry_url(database_url: Callable[[str], str], monkeypatch: pytest.MonkeyPatch) -> str:
-    url = database_url("registry")
-    monkeypatch.setenv("FUPIN_REGISTRY_DATABASE_URL", url)
-    return url
+def registry_url(service_database: Callable[..., str]) -> str:
+    return service_database("registry")
 
 
 @pytest.fixture
@@ -39,16 +36,10 @@ def api(registry_url: str, stack: StackSettings, clock: FrozenClock) -> Iterator
 
 
 @pytest.fixture
-def sql(registry_url: str) -> Iterator[Callable[..., Any]]:
-    """Run one SQL statement against the registry's database and return the scalar (for outbox checks)."""
-    engine = create_engine(registry_url)
-
-    def run(statement: str, **params: Any) -> Any:
-        with engine.connect() as conn:
-            return conn.execute(text(statement), params).scalar()
-
-    yield run
-    engine.dispose()
+def sql(registry_url: str) -> Iterator[Sql]:
+    """One SQL statement against the registry's database, returning the scalar (for outbox checks)."""
+    with Sql(registry_url) as run:
+        yield run
 
 
 @pytest.fixture

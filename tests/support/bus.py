@@ -46,3 +46,9 @@ def publish(stack: StackSettings, *events: Envelope, msg_ids: list[str] | None =
             await nc.close()
 
     asyncio.run(send())
+
+
+def death(household_id: str, member_id: str, *, on: str) -> Envelope:
+    """member.deceased as the registry publishes it."""
+    data = {"household_id": household_id, "member_id": member_id, "change": "death", "effective_date": on}
+    return event("member.deceased", household_id, data, when=on, source="registry")
