@@ -1,7 +1,9 @@
 """The contract every route of every service keeps, read off each service's own OpenAPI so that a new route is
 covered the day it exists: a bearer token is required (401), a token without a fitting role is refused (403),
-both as problem+json; no list returns unbounded rows (every GET that lists answers a ``Page``); and a record in one
-township is invisible to a token of another (404 on its reads, absent from every list)."""
+both as problem+json; a JSON body that is not JSON or not the right shape is a 422 problem+json naming the field; no
+list returns unbounded rows (every GET that lists answers a ``Page``); and a record in one township, seeded through
+the service's own API and events (seeders.py), is invisible to a token of another (404 on its reads, absent from
+every list and report)."""
 
 from __future__ import annotations
 
@@ -115,6 +117,36 @@ def test_every_list_is_a_page(service) -> None:  # type: ignore[no-untyped-def]
         if schema.get("type") == "array":
             bare.add((name, path))
     assert bare == set(), f"lists without pagination: {sorted(bare)}"
+
+
+def json_body_operations(client: TestClient) -> list[tuple[str, str]]:
+    return [
+        (method, path)
+        for method, path, op in operations(client)
+        if "application/json" in op.get("requestBody", {}).get("content", {})
+    ]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_every_json_body_is_checked_before_anything_runs(service, token) -> None:  # type: ignore[no-untyped-def]
+    """With every role a person holds: a body that is not JSON, and one of the wrong shape, are each a 422
+    problem+json whose errors name a field, on every route that takes a JSON body."""
+    name, client = service.name, service.client
+    everyone = token(*[r for r in Role if r is not Role.system], region="522323", subject="validator")
+    wrong, bodies = [], json_body_operations(client)
+    assert bodies, f"{name} takes no JSON body?"
+    for method, path in bodies:
+        url = concrete(path, "01a23833-0000-7000-8000-000000000000")
+        for body in (b"{not json", b"[1, 2]"):
+            response = client.request(
+                method, url, content=body, headers=everyone | {"content-type": "application/json"}
+            )
+            errors = response.json().get("errors", []) if is_problem(response) else []
+            if response.status_code == 404:
+                continue  # the path's record is looked up first and does not exist: nothing ran either
+            if response.status_code != 422 or not errors or not all("field" in e for e in errors):
+                wrong.append(f"{method} {path} {body[:9]!r} -> {response.status_code} {response.text[:120]}")
+    assert wrong == [], f"{name}: bodies not refused as a 422 naming the field"
 
 
 OUTSIDER_ROLES = [role for role in Role if role is not Role.system]  # every role a person holds
