@@ -1,8 +1,14 @@
 """The nightly job (日终批处理): accrual, penalty interest, ageing into buckets, reminders, periodic subsidy claims.
 
-Run once a day across replicas by shared.jobs. It reads only the columns it needs, in batches, and writes back
-with executemany. Every effect is keyed on the day: a loan already processed through a later or the same day is
-skipped, penalties count from the last day accrued, reminders are marked, so a second run changes nothing.
+Run once a day across replicas by shared.jobs. Set-based: the active loans not yet processed through the day are
+read in keyset batches of ``BATCH`` loans, each with the interest of its past periods summed in SQL; of their
+installments only the ones the night can change are read (open and due by the furthest reminder day, and the
+running period for the accrual). Each batch is written back with executemany and its events with one
+``emit_many`` per type, so memory holds one batch whatever the number of loans.
+
+Every effect is keyed on the day: a loan already processed through the same or a later day is skipped, penalties
+count from the last day accrued, reminders are marked, claims exist once per period, so a second run changes
+nothing.
 """
 
 from __future__ import annotations
@@ -11,10 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from decimal import Decimal
-from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import BigInteger, ColumnElement, Row, Table, bindparam, cast, func, select, update
 from sqlmodel import Session
 
 from services.loans import subsidies
@@ -28,20 +33,29 @@ from services.loans.domain.arrears import (
 )
 from services.loans.domain.arrears import days_past_due as dpd_of
 from services.loans.models import Installment, Loan, Product
+from services.loans.repayments import penalty_rule
 from shared.events.outbox import emit_many
 from shared.jobs import PeriodicJob
 
 BATCH = 2000
-FEN = Decimal("0.01")
 # SQLModel sets __table__ when it makes a table class; its stubs do not declare it.
 LOAN_TABLE: Table = Loan.__table__  # type: ignore[attr-defined]
 INSTALLMENT_TABLE: Table = Installment.__table__  # type: ignore[attr-defined]
 LOAN, INST = LOAN_TABLE.c, INSTALLMENT_TABLE.c
 
 
+@dataclass(frozen=True)
+class Terms:
+    """What the night needs of a loan's product."""
+
+    penalty: PenaltyRule
+    grace_days: int
+    reminder_days: int
+
+
 @dataclass
 class Night:
-    """What one run did, reported in the job's run record."""
+    """What one run did, reported in the job's run record, and the current batch's writes."""
 
     loans: int = 0
     overdue_events: int = 0
@@ -56,11 +70,14 @@ class Night:
 
 def run_nightly(session: Session, day: date) -> dict[str, int]:
     """One day's batch for every active loan; safe to run again for the same or a past day."""
-    rules = {p.id: p for p in session.execute(select(Product)).scalars()}
+    terms = {
+        p.id: Terms(penalty_rule(p), p.grace_days, p.reminder_days) for p in session.execute(select(Product)).scalars()
+    }
+    horizon = day + timedelta(days=max((t.reminder_days for t in terms.values()), default=0))
     night = Night()
-    for loan_rows in _batches(session, day):
-        for _, rows in groupby(loan_rows, key=lambda r: r.loan_id):
-            _one_loan(night, rules, list(rows), day)
+    for loans, installments in _batches(session, day, horizon):
+        for loan in loans:
+            _one_loan(night, terms[loan.product_id], loan, installments.get(loan.id, []), day)
         _flush(session, night)
     night.subsidy_claims = subsidies.claim_due_periods(session, day)
     return {
@@ -71,18 +88,38 @@ def run_nightly(session: Session, day: date) -> dict[str, int]:
     }
 
 
-def _batches(session: Session, day: date) -> Iterator[list[Any]]:
-    """Installments of the current schedule of active loans not yet processed through ``day``, loan by loan."""
-    query = (
+def _fen(column: Any) -> Any:
+    """Money in whole fen, so the sum is exact on every backend (SQLite keeps NUMERIC as REAL)."""
+    return cast(func.round(column * 100), BigInteger)
+
+
+def _batches(session: Session, day: date, horizon: date) -> Iterator[tuple[list[Row[Any]], dict[str, list[Any]]]]:
+    """Active loans not yet processed through ``day``, ``BATCH`` at a time in id order, with the installments
+    of their current schedule the night reads, by loan."""
+    todo: list[ColumnElement[bool]] = [
+        LOAN.status == "active",
+        LOAN.accrued_through.is_(None) | (LOAN.accrued_through < day),
+    ]
+    current = (INST.loan_id == LOAN.id) & (INST.schedule_version == LOAN.schedule_version)
+    past_interest = (
+        select(func.sum(_fen(INST.interest_due)))
+        .where(current, INST.due_date <= day)
+        .correlate(LOAN_TABLE)
+        .scalar_subquery()
+    )
+    loans_query = select(
+        LOAN.id,
+        LOAN.product_id,
+        LOAN.bucket,
+        LOAN.region_code,
+        LOAN.household_id,
+        LOAN.contract_no,
+        LOAN.helper_id,
+        past_interest.label("past_fen"),
+    ).order_by(LOAN.id)
+    rows_query = (
         select(
-            LOAN.id.label("loan_id"),
-            LOAN.product_id,
-            LOAN.bucket,
-            LOAN.days_past_due,
-            LOAN.region_code,
-            LOAN.household_id,
-            LOAN.contract_no,
-            LOAN.helper_id,
+            INST.loan_id,
             INST.id,
             INST.from_date,
             INST.due_date,
@@ -94,36 +131,33 @@ def _batches(session: Session, day: date) -> Iterator[list[Any]]:
             INST.interest_paid,
             INST.interest_waived,
             INST.penalty_accrued,
-            INST.penalty_paid,
             INST.penalty_through,
             INST.reminded_on,
             INST.open,
         )
-        .join(Installment, (INST.loan_id == LOAN.id) & (INST.schedule_version == LOAN.schedule_version))
-        .where(LOAN.status == "active", (LOAN.accrued_through.is_(None)) | (LOAN.accrued_through < day))
-        .order_by(LOAN.id, INST.number)
+        .join(LOAN_TABLE, current)
+        .where(
+            *todo,
+            (INST.open.is_(True) & (INST.due_date <= horizon)) | ((INST.from_date < day) & (INST.due_date > day)),
+        )
+        .order_by(INST.loan_id, INST.number)
     )
-    batch: list[Any] = []
-    last = None
-    for row in session.execute(query.execution_options(yield_per=BATCH * 12)):
-        if len(batch) >= BATCH * 12 and row.loan_id != last:
-            yield batch
-            batch = []
-        batch.append(row)
-        last = row.loan_id
-    if batch:
-        yield batch
+    after = ""
+    while True:
+        loans = list(session.execute(loans_query.where(*todo, LOAN.id > after).limit(BATCH)))
+        if not loans:
+            return
+        last = loans[-1].id
+        by_loan: dict[str, list[Any]] = {}
+        in_batch = (LOAN.id > after, LOAN.id <= last, INST.loan_id > after, INST.loan_id <= last)
+        for row in session.execute(rows_query.where(*in_batch)):
+            by_loan.setdefault(row.loan_id, []).append(row)
+        yield loans, by_loan
+        after = last
 
 
-def _one_loan(night: Night, products: dict[str, Product], rows: list[Any], day: date) -> None:
-    head = rows[0]
-    product = products[head.product_id]
-    rule = PenaltyRule(
-        product.annual_rate,
-        product.penalty_uplift,
-        product.grace_days,
-        365 if product.conventions.get("days_in_year_type") == "days_365" else 360,
-    )
+def _one_loan(night: Night, terms: Terms, loan: Row[Any], rows: list[Any], day: date) -> None:
+    """The night of one loan: ``rows`` are its open installments due by the horizon and its running period."""
     opened = []
     for r in rows:
         unpaid = r.principal_due - r.principal_paid + r.borrower_interest_due - r.interest_waived - r.interest_paid
@@ -131,7 +165,7 @@ def _one_loan(night: Night, products: dict[str, Product], rows: list[Any], day: 
         if not r.open:
             continue
         add, through = penalty_increment(
-            rule,
+            terms.penalty,
             unpaid_principal=r.principal_due - r.principal_paid,
             due_date=r.due_date,
             through=r.penalty_through,
@@ -141,53 +175,57 @@ def _one_loan(night: Night, products: dict[str, Product], rows: list[Any], day: 
             night.penalty_updates.append(
                 {"b_id": r.id, "penalty_accrued": r.penalty_accrued + add, "penalty_through": through}
             )
-        if r.reminded_on is None and day < r.due_date <= day + timedelta(days=product.reminder_days) and unpaid > 0:
+        if r.reminded_on is None and day < r.due_date <= day + timedelta(days=terms.reminder_days) and unpaid > 0:
             night.reminder_updates.append({"b_id": r.id, "reminded_on": day})
-            night.due.append(
-                (
-                    head.loan_id,
-                    {
-                        "loan_id": head.loan_id,
-                        "due_date": r.due_date.isoformat(),
-                        "amount_due": str(unpaid),
-                        "installment_no": r.number,
-                        "household_id": head.household_id,
-                        "region_code": head.region_code,
-                        "helper_id": head.helper_id,
-                        "contract_no": head.contract_no,
-                    },
-                )
-            )
+            night.due.append((loan.id, _due(r, unpaid) | _party(loan)))
     dpd = dpd_of(day, opened)
-    new_bucket = bucket(dpd, grace_days=product.grace_days)
-    if new_bucket != head.bucket and new_bucket != CURRENT:
+    new_bucket = bucket(dpd, grace_days=terms.grace_days)
+    if new_bucket != loan.bucket and new_bucket != CURRENT:
         overdue = sum((o.unpaid for o in opened if o.due_date < day), Decimal(0))
         night.overdue.append(
             (
-                head.loan_id,
+                loan.id,
                 {
-                    "loan_id": head.loan_id,
+                    "loan_id": loan.id,
                     "days_past_due": dpd,
                     "bucket": new_bucket,
                     "amount_overdue": str(overdue),
-                    "previous_bucket": head.bucket,
+                    "previous_bucket": loan.bucket,
                     "as_of": day.isoformat(),
-                    "household_id": head.household_id,
-                    "region_code": head.region_code,
-                    "helper_id": head.helper_id,
-                    "contract_no": head.contract_no,
-                },
+                }
+                | _party(loan),
             )
         )
+    # the past periods were summed by the query; only the running one is among ``rows`` with a later due date
+    earlier = Decimal(loan.past_fen or 0) / 100
+    running = [o for o in opened if o.due_date > day]
     night.loan_updates.append(
         {
-            "b_id": head.loan_id,
+            "b_id": loan.id,
             "days_past_due": dpd,
             "bucket": new_bucket,
-            "interest_accrued": accrued_interest(day, opened),
+            "interest_accrued": accrued_interest(day, running, earlier=earlier),
             "accrued_through": day,
         }
     )
+
+
+def _party(loan: Row[Any]) -> dict[str, Any]:
+    return {
+        "household_id": loan.household_id,
+        "region_code": loan.region_code,
+        "helper_id": loan.helper_id,
+        "contract_no": loan.contract_no,
+    }
+
+
+def _due(r: Any, unpaid: Decimal) -> dict[str, Any]:
+    return {
+        "loan_id": r.loan_id,
+        "due_date": r.due_date.isoformat(),
+        "amount_due": str(unpaid),
+        "installment_no": r.number,
+    }
 
 
 def _flush(session: Session, night: Night) -> None:

@@ -14,7 +14,14 @@ from services.loans.domain.allocation import Allocation, Owed, Part, allocate
 from services.loans.domain.arrears import OpenInstallment, PenaltyRule, accrued_interest, penalty_increment
 from services.loans.domain.schedule import generate_schedule
 from services.loans.models import Extension, Installment, Loan, Product, Repayment
-from services.loans.schemas import BorrowerKind, ExtensionCreate, LoanApply, RepaymentCreate, RepaymentReverse
+from services.loans.schemas import (
+    BorrowerKind,
+    Conventions,
+    ExtensionCreate,
+    LoanApply,
+    RepaymentCreate,
+    RepaymentReverse,
+)
 from shared import audit
 from shared.auth import Principal
 from shared.clock import session_clock
@@ -50,8 +57,9 @@ def owed(i: Installment) -> Owed:
 
 
 def penalty_rule(product: Product) -> PenaltyRule:
-    year = 365 if product.conventions.get("days_in_year_type") == "days_365" else 360
-    return PenaltyRule(product.annual_rate, product.penalty_uplift, product.grace_days, year)
+    """The product's penalty terms, its days a year read as the schedule engine reads them."""
+    days_in_year = Conventions.model_validate(product.conventions).days_in_year_type
+    return PenaltyRule(product.annual_rate, product.penalty_uplift, product.grace_days, days_in_year)
 
 
 def accrue_penalties(product: Product, installments: list[Installment], day: date) -> None:

@@ -3,78 +3,180 @@ settled by funds' subsidy.paid. Only interest due and paid on time counts; penal
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import BigInteger, ColumnElement, Table, case, cast, exists, func, insert
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from services.loans.domain.subsidy import SubsidyMode, paid_on_time, previous_period
+from services.loans.domain.subsidy import SubsidyMode, earned_share, paid_on_time, previous_period
 from services.loans.models import Installment, Loan, Product, Subsidy
 from services.loans.schemas import LoanSubsidySummary
-from shared.events.outbox import emit
+from shared.events.outbox import emit_many
+from shared.ids import new_id
 
 ZERO = Decimal("0.00")
 FEN = Decimal("0.01")
 
 
+# SQLModel sets __table__ when it makes a table class; its stubs do not declare it.
+SUBSIDY_TABLE: Table = Subsidy.__table__  # type: ignore[attr-defined]
+LOAN, INST, SUB = Loan.__table__.c, Installment.__table__.c, SUBSIDY_TABLE.c  # type: ignore[attr-defined]
+
+
 def subsidy_of(i: Installment, grace_days: int) -> Decimal:
     """The subsidy an installment earns: its share of the interest actually charged, if paid on time."""
-    if not paid_on_time(due_date=i.due_date, paid_on=i.paid_on, grace_days=grace_days) or i.interest_due == 0:
+    if not paid_on_time(due_date=i.due_date, paid_on=i.paid_on, grace_days=grace_days):
         return ZERO
-    charged = i.interest_due - i.interest_waived
-    return (i.subsidy_due * charged / i.interest_due).quantize(FEN)
+    return earned_share(i.subsidy_due, interest_due=i.interest_due, interest_waived=i.interest_waived)
 
 
-def claim_period(session: Session, loan: Loan, product: Product, start: date, end: date, *, on: date) -> Subsidy | None:
-    """One claim for ``start``..``end`` unless it exists or nothing is owed (safe to run again)."""
-    if session.exec(select(Subsidy.id).where(Subsidy.loan_id == loan.id, Subsidy.period_start == start)).first():
-        return None
-    rows = list(
-        session.exec(
-            select(Installment).where(
-                Installment.loan_id == loan.id,
-                Installment.due_date >= start,
-                Installment.due_date <= end,
-                col(Installment.paid_on).is_not(None),
-            )
-        )
-    )
-    amount = sum((subsidy_of(i, product.grace_days) for i in rows), ZERO)
-    if amount <= 0:
-        return None
+def claim_period(session: Session, loan: Loan, product: Product, start: date, end: date, *, on: date) -> int:
+    """One claim for ``start``..``end`` unless it exists or nothing is owed (safe to run again); 1 if made."""
+    return claim_periods(session, product, start, end, on=on, where=[LOAN.id == loan.id])
+
+
+def claim_periods(
+    session: Session, product: Product, start: date, end: date, *, on: date, where: Sequence[ColumnElement[bool]]
+) -> int:
+    """Claims for ``start``..``end`` for the product's loans matching ``where`` that have none for it yet and are
+    owed something: one grouped query, the rows written with one statement, their loan.subsidy_due events."""
+    owed = _owed(session, product, start, end, where)
+    if not owed:
+        return 0
     mode = SubsidyMode(product.subsidy_mode)
-    subsidy = Subsidy(
-        loan_id=loan.id,
-        region_code=loan.region_code,
-        mode=mode.value,
-        payee="borrower" if mode is SubsidyMode.collect_then_reimburse else "bank",
-        period_start=start,
-        period_end=end,
-        amount=amount,
-        claimed_on=on,
-        interest_accrued=sum((i.interest_due - i.interest_waived for i in rows), ZERO),
-        interest_paid=sum((i.interest_paid for i in rows), ZERO),
-    )
-    session.add(subsidy)
-    session.flush()
-    emit(
-        session,
-        "loan.subsidy_due",
-        subsidy.id,
+    payee = "borrower" if mode is SubsidyMode.collect_then_reimburse else "bank"
+    ids = [new_id() for _ in owed]
+    rows = [
         {
-            "subsidy_id": subsidy.id,
-            "loan_id": loan.id,
+            "id": sid,
+            "loan_id": o.loan_id,
+            "region_code": o.region_code,
+            "mode": mode.value,
+            "payee": payee,
             "period_start": start,
             "period_end": end,
-            "amount": str(amount),
-            "mode": subsidy.mode,
-            "payee": subsidy.payee,
-            "region_code": loan.region_code,
-            "contract_no": loan.contract_no,
-        },
+            "amount": o.amount,
+            "claimed_on": on,
+            "interest_accrued": o.accrued,
+            "interest_paid": o.paid,
+            "advance_days": 0,
+            "status": "due",
+        }
+        for sid, o in zip(ids, owed, strict=True)
+    ]
+    session.execute(insert(SUBSIDY_TABLE), rows)
+    emit_many(
+        session,
+        "loan.subsidy_due",
+        [
+            (
+                sid,
+                {
+                    "subsidy_id": sid,
+                    "loan_id": o.loan_id,
+                    "period_start": start.isoformat(),
+                    "period_end": end.isoformat(),
+                    "amount": str(o.amount),
+                    "mode": mode.value,
+                    "payee": payee,
+                    "region_code": o.region_code,
+                    "contract_no": o.contract_no,
+                },
+            )
+            for sid, o in zip(ids, owed, strict=True)
+        ],
     )
-    return subsidy
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class Owed:
+    loan_id: str
+    region_code: str
+    contract_no: str | None
+    amount: Decimal
+    accrued: Decimal
+    paid: Decimal
+
+
+def _fen(column: Any) -> Any:
+    """A money column in whole fen, so sums are exact on every backend (SQLite stores NUMERIC as REAL)."""
+    return cast(func.round(column * 100), BigInteger)
+
+
+def _yuan(fen: Any) -> Decimal:
+    return (Decimal(fen or 0) / 100).quantize(FEN)
+
+
+def _on_time(session: Session, grace_days: int) -> ColumnElement[bool]:
+    """``paid_on_time`` in SQL: paid by the due date plus the grace days."""
+    if session.get_bind().dialect.name == "sqlite":
+        deadline: Any = func.date(INST.due_date, f"+{int(grace_days)} days")
+    else:
+        deadline = INST.due_date + int(grace_days)  # PostgreSQL: date + integer is a date
+    return INST.paid_on <= deadline
+
+
+def _owed(
+    session: Session, product: Product, start: date, end: date, where: Sequence[ColumnElement[bool]]
+) -> list[Owed]:
+    """Per loan without a claim for ``start``: the on-time subsidy, interest charged and paid in the period.
+
+    An installment's share is its whole subsidy unless interest was waived (an early payoff); those few are
+    read and shared out in Python, exactly as ``subsidy_of`` does.
+    """
+    on_time = _on_time(session, product.grace_days) & (INST.interest_due != 0)
+    waived = INST.interest_waived != 0
+    in_period = [
+        INST.loan_id == LOAN.id,
+        INST.due_date >= start,
+        INST.due_date <= end,
+        INST.paid_on.is_not(None),
+        LOAN.product_id == product.id,
+        *where,
+        ~exists().where(SUB.loan_id == LOAN.id, SUB.period_start == start),
+    ]
+    query = (
+        core_select(
+            LOAN.id,
+            LOAN.region_code,
+            LOAN.contract_no,
+            func.sum(case((on_time & ~waived, _fen(INST.subsidy_due)), else_=0)),
+            func.sum(case((on_time & waived, 1), else_=0)),
+            func.sum(_fen(INST.interest_due) - _fen(INST.interest_waived)),
+            func.sum(_fen(INST.interest_paid)),
+        )
+        .where(*in_period)
+        .group_by(LOAN.id, LOAN.region_code, LOAN.contract_no)
+    )
+    totals = session.execute(query).all()
+    shared_out = _waived_shares(session, [t[0] for t in totals if t[4]], in_period, on_time & waived)
+    owed = [
+        Owed(loan_id, region, contract, _yuan(plain) + shared_out.get(loan_id, ZERO), _yuan(accrued), _yuan(paid))
+        for loan_id, region, contract, plain, _, accrued, paid in totals
+    ]
+    return sorted((o for o in owed if o.amount > 0), key=lambda o: o.loan_id)
+
+
+def _waived_shares(
+    session: Session, loan_ids: list[str], in_period: list[ColumnElement[bool]], earning: ColumnElement[bool]
+) -> dict[str, Decimal]:
+    shares: dict[str, Decimal] = {}
+    for chunk in (loan_ids[k : k + 500] for k in range(0, len(loan_ids), 500)):
+        rows = session.execute(
+            core_select(LOAN.id, INST.subsidy_due, INST.interest_due, INST.interest_waived).where(
+                *in_period, earning, LOAN.id.in_(chunk)
+            )
+        )
+        for loan_id, subsidy, interest, waived in rows:
+            share = earned_share(subsidy, interest_due=interest, interest_waived=waived)
+            shares[loan_id] = shares.get(loan_id, ZERO) + share
+    return shares
 
 
 def claim_at_settlement(session: Session, loan: Loan, product: Product, on: date) -> None:
@@ -85,19 +187,30 @@ def claim_at_settlement(session: Session, loan: Loan, product: Product, on: date
 
 
 def claim_due_periods(session: Session, day: date) -> int:
-    """The nightly part: direct periodic claims for the period that ended before ``day``, once its grace passed."""
+    """The nightly part: direct periodic claims for the period that ended before ``day``, once its grace passed.
+
+    Per product one grouped query over the loans still without that period's claim; a loan disbursed after the
+    period has nothing in it.
+    """
     made = 0
-    query = (
-        select(Loan, Product)
-        .join(Product, col(Product.id) == Loan.product_id)
-        .where(Product.subsidy_mode == SubsidyMode.direct_periodic.value, col(Loan.status).in_(("active", "settled")))
-    )
-    for loan, product in session.exec(query):
+    products = session.execute(
+        core_select(Product).where(col(Product.subsidy_mode) == SubsidyMode.direct_periodic.value)
+    ).scalars()
+    for product in list(products):
         start, end = previous_period(day, months=product.subsidy_period_months)
-        if day <= end + timedelta(days=product.grace_days) or (loan.disbursed_on and loan.disbursed_on > end):
+        if day <= end + timedelta(days=product.grace_days):
             continue
-        if claim_period(session, loan, product, start, end, on=day):
-            made += 1
+        made += claim_periods(
+            session,
+            product,
+            start,
+            end,
+            on=day,
+            where=[
+                LOAN.status.in_(("active", "settled")),
+                LOAN.disbursed_on.is_(None) | (LOAN.disbursed_on <= end),
+            ],
+        )
     return made
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+
+from services.loans.domain.calendar import DaysInYearType, year_parts
 
 BUCKETS = ((30, "1-30"), (60, "31-60"), (90, "61-90"))
 CURRENT = "current"
@@ -38,9 +41,12 @@ def bucket(dpd: int, *, grace_days: int) -> str:
     return OVER_90
 
 
-def accrued_interest(day: date, installments: list[OpenInstallment]) -> Decimal:
-    """Scheduled interest earned by the end of ``day``: whole past periods plus the running one pro rata."""
-    total = Decimal(0)
+def accrued_interest(day: date, installments: list[OpenInstallment], *, earlier: Decimal = Decimal(0)) -> Decimal:
+    """Scheduled interest earned by the end of ``day``: whole past periods plus the running one pro rata.
+
+    ``earlier`` is interest of past periods the caller summed already (and left out of ``installments``).
+    """
+    total = earlier
     for i in installments:
         if i.due_date <= day:
             total += i.interest_due
@@ -50,13 +56,19 @@ def accrued_interest(day: date, installments: list[OpenInstallment]) -> Decimal:
 
 
 def penalty_interest(
-    *, principal: Decimal, annual_rate: Decimal, uplift: Decimal, days: int, days_in_year: int = 360
+    *, principal: Decimal, annual_rate: Decimal, uplift: Decimal, parts: Sequence[tuple[int, int]]
 ) -> Decimal:
-    """Penalty interest on overdue principal: principal × daily rate × (1 + uplift) × days (never subsidised)."""
-    if days <= 0 or principal <= 0:
+    """Penalty interest on overdue principal: principal × daily rate × (1 + uplift) × days (never subsidised).
+
+    ``parts`` is the day count (``calendar.year_parts``): days with the days of the year they count against.
+    """
+    if principal <= 0:
         return Decimal(0)
-    rate = annual_rate / HUNDRED * (1 + uplift / HUNDRED) / days_in_year
-    return (principal * rate * days).quantize(Decimal("0.000001"))
+    total = Decimal(0)
+    for days, year in parts:
+        if days > 0:
+            total += principal * (annual_rate / HUNDRED * (1 + uplift / HUNDRED) / year) * days
+    return total.quantize(Decimal("0.000001"))
 
 
 @dataclass(frozen=True)
@@ -66,7 +78,7 @@ class PenaltyRule:
     annual_rate: Decimal
     uplift: Decimal
     grace_days: int
-    days_in_year: int = 360
+    days_in_year: DaysInYearType = DaysInYearType.days_360
 
 
 def penalty_increment(
@@ -83,7 +95,6 @@ def penalty_increment(
         principal=unpaid_principal,
         annual_rate=rule.annual_rate,
         uplift=rule.uplift,
-        days=(day - start).days,
-        days_in_year=rule.days_in_year,
+        parts=year_parts(start, day, days_in_year=rule.days_in_year),
     )
     return amount, day

@@ -85,27 +85,38 @@ def days_between(start: date, end: date, *, days_in_month: DaysInMonthType) -> i
     return 30 * months + min(rest, 30)
 
 
-def year_fraction(
-    start: date, end: date, *, days_in_year: DaysInYearType, days_in_month: DaysInMonthType
-) -> tuple[int, Decimal]:
-    """(days, fraction of a year) for the interest of ``start``..``end``.
+def year_parts(
+    start: date, end: date, *, days_in_year: DaysInYearType, days_in_month: DaysInMonthType = DaysInMonthType.actual
+) -> list[tuple[int, int]]:
+    """The day count (计息天数) of ``start``..``end`` as (days, days in the year they count against) parts.
 
-    Actual/actual splits the period at each 1 January so days in a leap year count 1/366, the rest 1/365.
+    360 and 365 give one part. Actual/actual splits the period at each 1 January so days in a leap year count
+    1/366, the rest 1/365; with 30-day months the start's year gives the denominator. Scheduled interest
+    (``year_fraction``) and penalty interest both count days with this function.
     """
     days = days_between(start, end, days_in_month=days_in_month)
     if days_in_year is DaysInYearType.days_360:
-        return days, Decimal(days) / 360
+        return [(days, 360)]
     if days_in_year is DaysInYearType.days_365:
-        return days, Decimal(days) / 365
+        return [(days, 365)]
     if days_in_month is DaysInMonthType.days_30:
-        return days, Decimal(days) / _year_length(start.year)
-    fraction = Decimal(0)
+        return [(days, _year_length(start.year))]
+    parts = []
     cursor = start
     while cursor < end:
         boundary = min(date(cursor.year + 1, 1, 1), end)
-        fraction += Decimal((boundary - cursor).days) / _year_length(cursor.year)
+        parts.append(((boundary - cursor).days, _year_length(cursor.year)))
         cursor = boundary
-    return days, fraction
+    return parts
+
+
+def year_fraction(
+    start: date, end: date, *, days_in_year: DaysInYearType, days_in_month: DaysInMonthType
+) -> tuple[int, Decimal]:
+    """(days, fraction of a year) for the interest of ``start``..``end`` (the parts of ``year_parts``)."""
+    days = days_between(start, end, days_in_month=days_in_month)
+    parts = year_parts(start, end, days_in_year=days_in_year, days_in_month=days_in_month)
+    return days, sum((Decimal(d) / year for d, year in parts), Decimal(0))
 
 
 def _year_length(year: int) -> int:

@@ -49,6 +49,13 @@ def paid_on_time(*, due_date: date, paid_on: date | None, grace_days: int) -> bo
     return paid_on is not None and paid_on <= due_date + timedelta(days=grace_days)
 
 
+def earned_share(subsidy_due: Decimal, *, interest_due: Decimal, interest_waived: Decimal) -> Decimal:
+    """An installment's subsidy for the interest actually charged: all of it unless interest was waived."""
+    if interest_due == 0:
+        return Decimal("0.00")
+    return (subsidy_due * (interest_due - interest_waived) / interest_due).quantize(FEN)
+
+
 def period_containing(day: date, *, months: int) -> tuple[date, date]:
     """The subsidy period (calendar quarters for 3 months) holding ``day``: (first day, last day)."""
     index = (day.month - 1) // months * months
