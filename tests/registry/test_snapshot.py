@@ -1,20 +1,26 @@
-"""The bulk member snapshot for the county data comparison: system role only, streamed, narrowed by region."""
+"""The bulk member snapshot for the county data comparison: system role only, streamed, narrowed by region, the
+same bytes on SQLite and PostgreSQL (each row checked against the registry's tables read through the ORM)."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session, col, create_engine, select
 
+from services.registry.models import Household, Member
 from services.registry.snapshot import service
 from services.registry.snapshot.schemas import COLUMNS
 from tests.registry.conftest import OTHER_TOWNSHIP_VILLAGE, VILLAGE
 from tests.support.builders import household_body
+from tests.support.sql import Sql
 
 
 def _register(api: TestClient, headers: dict[str, str], region_code: str, members: int) -> dict[str, object]:
@@ -30,6 +36,34 @@ def _register(api: TestClient, headers: dict[str, str], region_code: str, member
 
 def _rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value.isoformat() if isinstance(value, date) else ("" if value is None else str(value))
+
+
+def expected_csv(registry_url: str) -> list[str]:
+    """The snapshot's lines as the csv module writes the registry's rows read through the ORM, sorted."""
+    engine = create_engine(registry_url)
+    try:
+        with Session(engine) as session:
+            query = select(Member, Household).join(Household, col(Household.id) == col(Member.household_id))
+            rows = [
+                (m.id, h.id, m.id_number, h.region_code, h.status, m.active, h.registered_on, m.joined_on, m.left_on)
+                for m, h in session.exec(query)
+            ]
+    finally:
+        engine.dispose()
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([_text(v) for v in row] for row in rows)
+    return sorted(out.getvalue().splitlines(keepends=True))
+
+
+def lines_of(content: bytes) -> tuple[str, list[str]]:
+    header, *lines = content.decode().splitlines(keepends=True)
+    return header, sorted(lines)
 
 
 class TestSnapshot:
@@ -100,13 +134,72 @@ class TestSnapshot:
             ).fetchone()  # type: ignore[misc]
         assert (count, active) == (4, True)
 
-    def test_pages_are_keyset_and_bounded(
+    def test_small_fetches_and_chunks_give_every_member_once(
         self, api: TestClient, county: dict[str, str], system: dict[str, str], monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setattr(service, "PAGE", 2)
+        monkeypatch.setattr(service, "CHUNK", 10)
         for _ in range(3):
             _register(api, county, VILLAGE, 3)
         rows = _rows(api.get("/api/v1/snapshot/members.csv", headers=system).text)
         ids = [r["member_id"] for r in rows]
         assert len(ids) == 9 == len(set(ids))
-        assert ids == sorted(ids)
+
+
+class TestSnapshotContent:
+    """Byte for byte what the csv module makes of the registry's rows, on either backend (so the same on both)."""
+
+    def test_the_csv_is_every_row_formatted_as_csv_writes_it(
+        self, api: TestClient, county: dict[str, str], system: dict[str, str], registry_url: str, sql: Sql
+    ) -> None:
+        here = _register(api, county, VILLAGE, 3)
+        _register(api, county, OTHER_TOWNSHIP_VILLAGE, 2)
+        gone = here["members"][2]["id"]  # type: ignore[index]
+        sql("UPDATE member SET active = false, left_on = '2025-03-01', left_reason = 'moved' WHERE id = :i", i=gone)
+        response = api.get("/api/v1/snapshot/members.csv", headers=system)
+        header, lines = lines_of(response.content)
+        assert header == ",".join(COLUMNS) + "\n"
+        assert lines == expected_csv(registry_url)
+        left = next(r for r in _rows(response.text) if r["member_id"] == gone)
+        assert (left["member_active"], left["left_on"]) == ("false", "2025-03-01")
+
+    def test_an_old_unvalidated_id_is_quoted_not_a_broken_line(
+        self, api: TestClient, county: dict[str, str], system: dict[str, str], registry_url: str, sql: Sql
+    ) -> None:
+        here = _register(api, county, VILLAGE, 2)
+        odd = '5223,"23 x'
+        sql("UPDATE member SET id_number = :v WHERE id = :i", v=odd, i=here["members"][0]["id"])  # type: ignore[index]
+        response = api.get("/api/v1/snapshot/members.csv", headers=system)
+        assert lines_of(response.content)[1] == expected_csv(registry_url)
+        assert odd in {r["resident_id"] for r in _rows(response.text)}
+
+    def test_parquet_holds_the_csv_rows_typed(
+        self, api: TestClient, county: dict[str, str], system: dict[str, str], tmp_path: Path
+    ) -> None:
+        _register(api, county, VILLAGE, 3)
+        _register(api, county, OTHER_TOWNSHIP_VILLAGE, 2)
+        text = api.get("/api/v1/snapshot/members.csv", headers=system).text
+        target = tmp_path / "m.parquet"
+        target.write_bytes(api.get("/api/v1/snapshot/members.parquet", headers=system).content)
+        with duckdb.connect() as con:
+            types = dict(con.execute("SELECT name, type FROM parquet_schema(?)", [str(target)]).fetchall())
+            rows = con.execute(f"SELECT {', '.join(COLUMNS)} FROM read_parquet(?)", [str(target)]).fetchall()
+        assert (types["member_active"], types["registered_on"], types["left_on"]) == ("BOOLEAN", "INT32", "INT32")
+        assert sorted(tuple(_text(v) for v in row) for row in rows) == sorted(
+            tuple(r[c] for c in COLUMNS) for r in _rows(text)
+        )
+
+    def test_a_reader_that_stops_midway_leaves_the_database_usable(
+        self, api: TestClient, county: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        for _ in range(3):
+            _register(api, county, VILLAGE, 3)
+        monkeypatch.setattr(service, "PAGE", 2)
+        monkeypatch.setattr(service, "CHUNK", 10)
+        db = api.app.state.db  # type: ignore[attr-defined]
+        for _ in range(db.read_engine.pool.size() + 2):  # more abandoned streams than the pool holds connections
+            stream = service.csv_stream(db, "")
+            assert next(stream) == service.HEADER
+            assert next(stream).count(b"\n") >= 1
+            stream.close()
+        assert len(_rows(b"".join(service.csv_stream(db, "")).decode())) == 9

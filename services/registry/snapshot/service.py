@@ -1,86 +1,127 @@
-"""The members of a region as one file, read in keyset pages (never every row in memory at once)."""
+"""The members of a region as one file, read through one raw DBAPI cursor: no ORM object, no Python value per
+field, never every row in memory at once.
+
+The database formats every value as text (booleans ``true``/``false``, dates ``YYYY-MM-DD``). On PostgreSQL the
+CSV itself comes from ``COPY (SELECT …) TO STDOUT WITH (FORMAT csv)``, streamed through the driver in chunks of
+``CHUNK`` bytes. On SQLite each row comes back as its finished CSV line (``printf``), ``PAGE`` rows a round trip.
+Rows come in no particular order (an ``ORDER BY`` would sort millions of rows for a reader that does not care).
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
-from sqlmodel import Session, col, select
+from sqlalchemy import ColumnElement, Dialect, case, func, literal, select
+from sqlalchemy.sql import Select
+from sqlmodel import col
 
 from services.registry.models import Household, Member
-from services.registry.snapshot.schemas import COLUMNS
+from services.registry.snapshot.schemas import COLUMNS, PARQUET_TYPES
 from shared.db import Database
 from shared.ids import new_id
-from shared.pagination import after
 from shared.scope import prefix_condition
 
-PAGE = 5000
+PAGE = 20_000  # SQLite rows per fetch, about 3 MB: one chunk of the streamed response
+CHUNK = 1 << 20  # PostgreSQL bytes per chunk (COPY hands over one row at a time)
+HEADER = (",".join(COLUMNS) + "\n").encode()
 
 
-def _query(region: str) -> Any:
-    query = select(
-        Member.id,
-        Member.household_id,
-        Member.id_number,
-        Household.region_code,
-        Household.status,
-        Member.active,
-        Household.registered_on,
-        Member.joined_on,
-        Member.left_on,
-    ).join(Household, col(Household.id) == col(Member.household_id))
-    if region:
-        query = query.where(prefix_condition(Household.region_code, region))
-    return query
+def _csv_field(value: Any) -> ColumnElement[Any]:
+    """A text value as CSV writes it on SQLite: quoted only when it holds a comma, quote or line break (as COPY
+    does). Used for the resident ID, the one value from outside; the validated registry never stores such a one,
+    but a line of the file must never break because of an old row."""
+    specials = [func.instr(value, c) > 0 for c in (",", '"', "\n", "\r")]
+    quoted = literal('"') + func.replace(value, '"', '""') + literal('"')
+    return case((specials[0] | specials[1] | specials[2] | specials[3], quoted), else_=value)
 
 
-def pages(session: Session, region: str) -> Iterator[list[tuple[Any, ...]]]:
-    """The members under ``region`` (all of them when empty), ``PAGE`` rows at a time in member-id order."""
-    order = [col(Member.id)]
-    last: str | None = None
-    while True:
-        query = _query(region)
-        if last is not None:
-            query = query.where(after(order, [last]))
-        rows = [tuple(r) for r in session.exec(query.order_by(*order).limit(PAGE))]
-        if not rows:
-            return
-        yield rows
-        if len(rows) < PAGE:
-            return
-        last = rows[-1][0]
+def _values(dialect: str) -> list[Any]:
+    """The snapshot's columns (``COLUMNS``) as text expressions for this database."""
+
+    def day(column: Any) -> Any:
+        return func.to_char(column, "YYYY-MM-DD") if dialect == "postgresql" else column  # SQLite: ISO text already
+
+    resident_id = col(Member.id_number) if dialect == "postgresql" else _csv_field(col(Member.id_number))
+    return [
+        col(Member.id),
+        col(Member.household_id),
+        resident_id,
+        col(Household.region_code),
+        col(Household.status),
+        case((col(Member.active), literal("true")), else_=literal("false")),
+        day(Household.registered_on),
+        day(Member.joined_on),
+        day(Member.left_on),
+    ]
 
 
-def _text(value: Any) -> Any:
-    return ("false", "true")[value] if isinstance(value, bool) else value
+def _select(region: str, values: Sequence[Any]) -> Select[Any]:
+    query = select(*values).select_from(Member).join(Household, col(Household.id) == col(Member.household_id))
+    return query.where(prefix_condition(Household.region_code, region)) if region else query
 
 
-def _csv_chunk(rows: list[tuple[Any, ...]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerows([_text(v) for v in row] for row in rows)
-    return out.getvalue().encode()
+def _compiled(query: Select[Any], dialect: Dialect) -> tuple[str, Any]:
+    """SQL text and parameters for the dialect's own driver (named for psycopg, positional for sqlite3)."""
+    compiled = query.compile(dialect=dialect)
+    if compiled.positiontup is None:
+        return str(compiled), compiled.params
+    return str(compiled), [compiled.params[name] for name in compiled.positiontup]
 
 
-def csv_stream(db: Database, region: str | None) -> Iterator[bytes]:
-    """The snapshot as CSV bytes (a header, then one line per member), one page per chunk.
+def _sqlite_lines(raw: Any, region: str, dialect: Dialect) -> Iterator[bytes]:
+    values = _values("sqlite")
+    line = func.printf(",".join(["%s"] * len(values)) + "\n", *values)
+    sql, params = _compiled(_select(region, [line]), dialect)
+    cursor = raw.cursor()
+    try:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(PAGE):
+            yield "".join([r[0] for r in rows]).encode()
+    finally:
+        cursor.close()
+
+
+def _postgres_copy(raw: Any, region: str, dialect: Dialect) -> Iterator[bytes]:
+    values = [v.label(name) for v, name in zip(_values("postgresql"), COLUMNS, strict=True)]
+    sql, params = _compiled(_select(region, values), dialect)
+    buffer = bytearray()
+    with raw.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+        for row in copy:
+            buffer += row
+            if len(buffer) >= CHUNK:
+                yield bytes(buffer)
+                buffer.clear()
+    if buffer:
+        yield bytes(buffer)
+
+
+def csv_stream(db: Database, region: str | None) -> Generator[bytes]:
+    """The snapshot as CSV bytes: a header, then one line per member, in chunks of a few MB.
 
     ``region`` is the prefix already narrowed to the caller's scope; None (no overlap) gives the header only.
     """
-    yield (",".join(COLUMNS) + "\n").encode()
+    yield HEADER
     if region is None:
         return
-    with db.reader() as session:
-        for rows in pages(session, region):
-            yield _csv_chunk(rows)
+    engine = db.read_engine
+    raw = engine.raw_connection()
+    finished = False
+    try:
+        lines = _postgres_copy if engine.dialect.name == "postgresql" else _sqlite_lines
+        yield from lines(raw, region, engine.dialect)
+        finished = True
+    finally:
+        if not finished:  # the reader went away mid-stream: the connection may be mid-COPY, do not reuse it
+            raw.invalidate()
+        raw.close()
 
 
 def parquet_file(db: Database, region: str | None, folder: Path) -> Path:
-    """The snapshot as a Parquet file in ``folder``: the CSV pages spooled to disk, then converted by DuckDB."""
+    """The snapshot as a Parquet file in ``folder`` (typed columns): the CSV stream spooled to disk, then
+    converted by DuckDB."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     spooled = folder / f"snapshot-{new_id()}.csv"
     target = spooled.with_suffix(".parquet")
@@ -88,9 +129,8 @@ def parquet_file(db: Database, region: str | None, folder: Path) -> Path:
         with spooled.open("wb") as fh:
             for chunk in csv_stream(db, region):
                 fh.write(chunk)
-        types = {c: "VARCHAR" for c in COLUMNS} | {"member_active": "BOOLEAN"}
         with duckdb.connect() as con:
-            con.read_csv(str(spooled), header=True, dtype=types).write_parquet(str(target))
+            con.read_csv(str(spooled), header=True, dtype=dict(PARQUET_TYPES)).write_parquet(str(target))
     finally:
         spooled.unlink(missing_ok=True)
     return target
