@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from shared.auth import issue_token
 from shared.settings import StackSettings
+from tests.support import http
 
 API = "/api/v1"
 VILLAGE = "522323109001"
@@ -47,9 +48,9 @@ def approve(api: TestClient, project: dict[str, Any], *, acknowledge: bool = Tru
     return result
 
 
-def ok(response: Any, status: int = 201) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    return response.json()
+def ok(response: Any, status: int = 201) -> Any:
+    """The body of a response that must have ``status`` (201 Created unless told)."""
+    return http.ok(response, status)
 
 
 @dataclass

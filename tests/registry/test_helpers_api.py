@@ -8,6 +8,7 @@ import pytest
 
 from tests.registry.conftest import OTHER_TOWNSHIP_VILLAGE, VILLAGE
 from tests.support.builders import household_body
+from tests.support.http import field_of
 
 pytestmark = pytest.mark.integration
 API = "/api/v1"
@@ -39,11 +40,6 @@ def pair(api: Any, headers: dict[str, str], helper_id: str, household_id: str) -
     return post(
         api, "/pairings", {"helper_id": helper_id, "household_id": household_id, "start_date": "2025-01-01"}, headers
     )
-
-
-def field_of(response: Any) -> str:
-    assert response.headers["content-type"].startswith("application/problem+json"), response.text
-    return response.json()["errors"][0]["field"]
 
 
 def walk(api: Any, path: str, headers: dict[str, str], **params: str) -> list[str]:

@@ -8,6 +8,7 @@ import pytest
 
 from tests.registry.conftest import OTHER_TOWNSHIP_VILLAGE, VILLAGE
 from tests.support.builders import household_body
+from tests.support.http import field_of
 
 pytestmark = pytest.mark.integration
 H = "/api/v1/households"
@@ -19,11 +20,6 @@ def register(api: Any, headers: dict[str, str], body: dict[str, Any] | None = No
     return response.json()
 
 
-def problem_field(response: Any) -> str:
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return response.json()["errors"][0]["field"]
-
-
 class TestRegistration:
     def test_bad_check_digit_is_422_naming_the_member(self, api, cadre, sql):
         body = household_body()
@@ -31,7 +27,7 @@ class TestRegistration:
         body["members"][1]["id_number"] = good[:17] + ("0" if good[-1] != "0" else "1")
         response = api.post(H, json=body, headers=cadre)
         assert response.status_code == 422
-        assert problem_field(response) == "members.1.id_number"
+        assert field_of(response) == "members.1.id_number"
         assert "校验码" in response.json()["detail"]
         assert sql("SELECT count(*) FROM household") == 0
 
@@ -40,14 +36,14 @@ class TestRegistration:
         body["members"][0]["birth_date"] = "1961-01-01"
         response = api.post(H, json=body, headers=cadre)
         assert response.status_code == 422
-        assert problem_field(response) == "members.0.id_number"
+        assert field_of(response) == "members.0.id_number"
         assert "birth date" in response.json()["detail"]
 
     def test_sex_that_disagrees_with_the_id_is_422(self, api, cadre):
         body = household_body()
         body["members"][0]["sex"] = "female"
         response = api.post(H, json=body, headers=cadre)
-        assert (response.status_code, problem_field(response)) == (422, "members.0.id_number")
+        assert (response.status_code, field_of(response)) == (422, "members.0.id_number")
 
     def test_an_active_member_cannot_join_a_second_household(self, api, cadre, sql):
         taken = household_body()
@@ -58,7 +54,7 @@ class TestRegistration:
         assert response.status_code == 409
         assert response.json()["conflicting_household_id"] == first["id"]
         assert first["id"] in response.json()["detail"]
-        assert problem_field(response) == "members.2.id_number"
+        assert field_of(response) == "members.2.id_number"
         assert sql("SELECT count(*) FROM household") == 1
         assert sql("SELECT count(*) FROM member") == 3
 
@@ -70,7 +66,7 @@ class TestRegistration:
 
     def test_unknown_village_is_422(self, api, county):
         response = api.post(H, json=household_body(region_code="522323109999"), headers=county)
-        assert (response.status_code, problem_field(response)) == (422, "region_code")
+        assert (response.status_code, field_of(response)) == (422, "region_code")
 
     def test_registering_outside_ones_village_is_403(self, api, cadre):
         response = api.post(H, json=household_body(region_code="522323109002"), headers=cadre)
@@ -149,7 +145,7 @@ class TestMaskingAndAudit:
         member = api.get(f"{H}/{household['id']}", headers=cadre).json()["members"][0]
         assert "*" in member["id_number"] and len(member["id_number"]) == 18
         response = api.get(f"{H}/{household['id']}", params={"reveal": "true"}, headers=cadre)
-        assert (response.status_code, problem_field(response)) == (403, "reveal")
+        assert (response.status_code, field_of(response)) == (403, "reveal")
 
     def test_a_whole_read_is_audited(self, api, cadre, county, sql):
         body = household_body()

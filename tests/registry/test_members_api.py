@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.support.builders import household_body
+from tests.support.http import field_of
 
 pytestmark = pytest.mark.integration
 H = "/api/v1/households"
@@ -27,11 +28,6 @@ def member(api: Any, headers: dict[str, str], household_id: str, index: int, **p
     response = api.get(f"{H}/{household_id}", params=params, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()["members"][index]
-
-
-def field_of(response: Any) -> str:
-    assert response.headers["content-type"].startswith("application/problem+json"), response.text
-    return response.json()["errors"][0]["field"]
 
 
 BAD_EDITS = [
