@@ -76,12 +76,12 @@ from pydantic import TypeAdapter
 from services.loans import nightly, subsidies
 from services.loans.domain.arrears import (
     OpenInstallment,
-    PenaltyRule,
     accrued_interest,
     bucket,
     days_past_due,
     penalty_increment,
 )
+from services.loans.domain.calendar import DaysInYearType
 from services.loans.domain.schedule import LoanTerms, due_dates, generate_schedule
 from services.loans.domain.subsidy import (
     Coverage,
@@ -94,6 +94,8 @@ from services.loans.lending import _terms_json, loan_terms
 from services.loans.main import SPEC
 from services.loans.models import Pool, Product
 from services.loans.nightly import NIGHTLY
+from services.loans.repayments import penalty_rule
+from services.loans.schemas import Conventions
 from shared.clock import SHANGHAI, FrozenClock
 from shared.db import Database, upgrade
 from shared.ids import new_id
@@ -324,12 +326,7 @@ def generate(url: str, loans: int, seed: int, first: date) -> None:
         coverage, mode = Coverage(product.subsidy_coverage), SubsidyMode(product.subsidy_mode)
         net = borrower_bills_net(mode)
         grace, remind = product.grace_days, product.reminder_days
-        rule = PenaltyRule(
-            product.annual_rate,
-            product.penalty_uplift,
-            grace,
-            365 if product.conventions.get("days_in_year_type") == "days_365" else 360,
-        )
+        rule = penalty_rule(product)
         kind = rng.choices(("good", "late", "arrears"), (72, 10, 18))[0]
         unpaid_from = None
         if kind == "arrears":
@@ -456,7 +453,10 @@ def penalty_constants(product: sqlite3.Row) -> tuple[int, int, int]:
     so a tie rounds up when that rate came out above the exact one, down when below, half-even when exact."""
     annual = Decimal(f"{product['annual_rate']:.4f}")
     uplift = Decimal(f"{product['penalty_uplift']:.4f}")
-    diy = 365 if json.loads(product["conventions"]).get("days_in_year_type") == "days_365" else 360
+    days_in_year = Conventions.model_validate(json.loads(product["conventions"])).days_in_year_type
+    # the service's day count (calendar.year_parts); one fixed year length is all this SQL side needs
+    assert days_in_year is not DaysInYearType.actual, "the SQL side counts 360- or 365-day years only"
+    diy = 360 if days_in_year is DaysInYearType.days_360 else 365
     exact = Fraction(annual) / 100 * (1 + Fraction(uplift) / 100) / diy
     service = annual / HUNDRED * (1 + uplift / HUNDRED) / diy
     tie = (Fraction(service) > exact) - (Fraction(service) < exact)

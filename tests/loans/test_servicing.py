@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
+from services.loans import nightly
 from services.loans.nightly import NIGHTLY
 from shared.clock import FrozenClock
 from shared.db import Database
@@ -143,3 +145,50 @@ class TestNightly:
         assert sorted(len(d) for d in done) in ([0, 1], [1, 1])
         assert loans.sql("SELECT count(*) FROM job_run WHERE job = 'nightly' AND status = 'done'") == 1
         assert len(loans.outbox("loan.overdue")) == 1
+
+
+class TestNightlyReads:
+    def test_actual_years_count_a_leap_year_as_366_days(self, loans: Loans) -> None:
+        conventions = {"repayment_method": "equal_installments", "days_in_year_type": "actual"}
+        product = loans.product(loans.pool()["id"], subsidy_coverage="none", conventions=conventions)
+        loan = loans.lend(product["id"], amount="12000", disbursed_on="2024-01-16")
+        first = loans.schedule(loan["id"])[0]
+        loans.nightly("2024-03-06")  # 19 days late in a leap year (29 February): ÷ 366, not ÷ 360
+        expected = (D(first["principal_due"]) * D("0.0435") * D("1.5") / 366 * 19).quantize(D("0.000001"))
+        assert D(loans.schedule(loan["id"])[0]["penalty_accrued"]) == expected
+
+    def test_in_batches_of_one_every_loan_is_done_and_only_open_or_running_installments_are_read(
+        self, loans: Loans, loans_url: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        product = loans.product(loans.pool()["id"], subsidy_coverage="none")
+        made = [loans.lend(product["id"], amount="12000", disbursed_on="2025-01-16") for _ in range(3)]
+        schedule = loans.schedule(made[0]["id"])
+        for k in (0, 1):
+            loans.repay(made[0]["id"], schedule[k]["principal_due"], schedule[k]["due_date"])
+            loans.repay(made[0]["id"], schedule[k]["interest_due"], schedule[k]["due_date"])
+        day = date(2025, 4, 20)  # the third installment (16 April) is 4 days late, the fourth is running
+
+        db = Database(loans_url, service="loans")
+        try:
+            with db.reader() as session:
+                batches = list(nightly._batches(session, day, day + timedelta(days=3)))
+        finally:
+            db.dispose()
+        assert [len(loan_rows) for loan_rows, _ in batches] == [3]
+        loan_rows, installments = batches[0]
+        first = next(r for r in loan_rows if r.id == made[0]["id"])
+        assert [r.number for r in installments[first.id]] == [3, 4]
+        past = sum((D(i["interest_due"]) for i in schedule[:3]), D(0))
+        assert D(first.past_fen) / 100 == past
+
+        monkeypatch.setattr(nightly, "BATCH", 1)
+        loans.nightly(day.isoformat())
+        assert "'loans': 3," in loans.sql("SELECT detail FROM job_run WHERE job = 'nightly'")
+        states = [loans.loan(loan["id"]) for loan in made]
+        assert [(s["accrued_through"], s["days_past_due"], s["bucket"]) for s in states] == [
+            ("2025-04-20", 4, "1-30"),
+            ("2025-04-20", 63, "61-90"),  # nothing paid since 16 February
+            ("2025-04-20", 63, "61-90"),
+        ]
+        running = D(schedule[3]["interest_due"]) * 4 / 30  # 16 April to 16 May, 4 days in
+        assert D(loans.loan(made[0]["id"])["interest_accrued"]) == (past + running).quantize(D("0.01"))

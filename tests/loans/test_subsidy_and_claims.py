@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from services.loans.domain.subsidy import earned_share
 from tests.loans.conftest import Loans, at, funds_answer, publish
 from tests.support.procs import wait_until
 
@@ -40,6 +41,39 @@ class TestSubsidy:
             first["interest_due"],
             "0.00",
         )
+
+    def test_a_settled_loans_quarter_claims_only_the_interest_charged(self, loans: Loans) -> None:
+        """Paid off early: interest not yet earned is waived, and the quarter's claim shares each installment's
+        subsidy by the interest actually charged (the few waived rows are shared out as ``earned_share``)."""
+        product = loans.product(loans.pool()["id"], subsidy_mode="direct_periodic", subsidy_coverage="half")
+        loan = loans.lend(product["id"], amount="12000", disbursed_on="2025-01-16")
+        on_time = loans.schedule(loan["id"])[0]
+        loans.repay(loan["id"], str(D(on_time["principal_due"]) + D(on_time["borrower_interest_due"])), "2025-02-16")
+        quote = loans.repay(loan["id"], "20000", "2025-02-26", status=422)["errors"][0]["message"]
+        loans.repay(loan["id"], quote.split(" by ")[1].split(" on ")[0], "2025-02-26")
+        assert loans.loan(loan["id"])["status"] == "settled"
+        schedule = loans.schedule(loan["id"])
+        waived = [i for i in schedule if D(i["interest_waived"]) > 0 and i["due_date"] <= "2025-03-31"]
+        assert [i["number"] for i in waived] == [2]
+
+        loans.nightly("2025-04-05")
+        in_quarter = [i for i in schedule if "2025-01-01" <= i["due_date"] <= "2025-03-31"]
+        expected = sum(
+            (
+                earned_share(
+                    D(i["subsidy_due"]), interest_due=D(i["interest_due"]), interest_waived=D(i["interest_waived"])
+                )
+                for i in in_quarter
+            ),
+            D(0),
+        )
+        assert D(waived[0]["interest_waived"]) < D(waived[0]["interest_due"])  # 10 of its 28 days were earned
+        [claim] = loans.outbox("loan.subsidy_due")
+        assert (claim["loan_id"], D(claim["amount"])) == (loan["id"], expected)
+        assert D(claim["amount"]) < sum((D(i["subsidy_due"]) for i in in_quarter), D(0))
+        assert loans.sql("SELECT count(*) FROM subsidy") == 1
+        loans.nightly("2025-04-06")
+        assert len(loans.outbox("loan.subsidy_due")) == 1
 
     def test_collect_then_reimburse_the_borrower_pays_all_and_is_repaid_after_settlement(
         self, loans: Loans, api, county
