@@ -1,10 +1,11 @@
 """The DuckDB side of the comparison: department files prepared once, then one set-based join per dataset kind.
 
 A file is prepared when it is uploaded: its rows get their line in the file, the resident ID in its normalised
-form (``normalise_sql``, the SQL twin of ``domain.resident_ids``) and why it is invalid, and the evidence
-columns as ``e0``, ``e1`` … in a Parquet file beside the original. A batch then loads the registry's snapshot
-into DuckDB once and runs one join per kind, its conditions as SQL with bound parameters: no row of either side
-becomes a Python object, only the findings do.
+form (``normalised_from``, the SQL twin of ``domain.resident_ids``) and why it is invalid, and the evidence
+columns as ``e0``, ``e1`` … in a Parquet file beside the original, written in one statement. A batch then loads
+the registry's snapshot into DuckDB once and runs one join per kind, its conditions as SQL with bound
+parameters: no row of either side becomes a Python object, only the findings do, already shaped as stored
+(evidence as a JSON object). Every connection is bounded by the service's settings (``connect``).
 """
 
 from __future__ import annotations
@@ -20,12 +21,28 @@ import duckdb
 
 from services.identification.domain.comparison import Condition, Op
 from services.identification.domain.resident_ids import BLANKS, FULL_WIDTH, HALF_WIDTH
+from services.identification.settings import IdentificationSettings, identification_settings
 from shared.errors import ValidationFailed
 from shared.files.tabular import XLSX_SUFFIXES, open_table
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK = "10X98765432"
 DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日"]
+NORMALISED = "[0-9]{17}[0-9X]"  # the form the registry stores (and normalised_from gives a valid ID)
+SPILL = "duckdb.tmp"
+
+
+def connect(folder: Path, settings: IdentificationSettings | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB bounded by ``comparison_memory_mb`` (and ``comparison_threads``), spilling beyond the
+    limit to ``folder/duckdb.tmp``: a province's members and a department's millions of rows never need more."""
+    config = settings or identification_settings()
+    options: dict[str, Any] = {
+        "memory_limit": f"{config.comparison_memory_mb}MiB",
+        "temp_directory": str(folder / SPILL),
+    }
+    if config.comparison_threads:
+        options["threads"] = config.comparison_threads
+    return duckdb.connect(config=options)
 
 
 def _check_sql(body: str) -> str:
@@ -85,6 +102,10 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _aggregate(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
     """The one row of an aggregate query without GROUP BY (DuckDB always returns it)."""
     row = con.execute(sql).fetchone()
@@ -102,36 +123,32 @@ def _data_lines(path: Path) -> int:
     return max(lines - 1 + (last != b"\n"), 0)
 
 
-def _raw_table(con: duckdb.DuckDBPyConnection, path: Path, spool: Path) -> str:
-    """The file as table ``raw`` with a ``__line`` column; the expression giving each row's line in the file.
+def _source(con: duckdb.DuckDBPyConnection, path: Path, spool: Path) -> str:
+    """The file as a relation (SQL) with each row's line in the file as ``__line``, read once.
 
-    A UTF-8 CSV is read by DuckDB, each record's line being its position plus the header when the file has no
-    blank or multi-line records (checked by counting). Anything else (GBK, a spreadsheet, blank lines) is
-    streamed through the shared table reader, which knows each row's number, into a UTF-8 spool first.
+    A Parquet file is read as it is: a row's line is its position (it has no header line), values as text, as
+    CSV's. A UTF-8 CSV is loaded by DuckDB into table ``raw``, each record's line being its position plus the
+    header when the file has no blank or multi-line records (checked by counting). Anything else (GBK, a
+    spreadsheet, blank lines) is streamed through the shared table reader, which knows each row's number, into a
+    UTF-8 spool first.
     """
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        # Each row's line is its position in the file (a Parquet file has no header line); values as text, as CSV's.
-        con.execute(
-            "CREATE TABLE raw AS SELECT COLUMNS(* EXCLUDE (file_row_number))::VARCHAR, file_row_number + 1 AS __line "
-            "FROM read_parquet(?, file_row_number=true)",
-            [str(path)],
+        return (
+            "(SELECT COLUMNS(* EXCLUDE (file_row_number))::VARCHAR, file_row_number + 1 AS __line "
+            f"FROM read_parquet({_literal(str(path))}, file_row_number=true))"
         )
-        return "__line"
     if suffix == ".csv":
         try:
             con.execute("CREATE TABLE raw AS SELECT * FROM read_csv(?, header=true, all_varchar=true)", [str(path)])
-            count = _aggregate(con, "SELECT count(*) FROM raw")[0]
-            if count == _data_lines(path):
-                con.execute("ALTER TABLE raw ADD COLUMN __line BIGINT")
-                con.execute("UPDATE raw SET __line = rowid + 2")
-                return "__line"
+            if _aggregate(con, "SELECT count(*) FROM raw")[0] == _data_lines(path):
+                return "(SELECT *, rowid + 2 AS __line FROM raw)"
             con.execute("DROP TABLE raw")
         except duckdb.Error:
             con.execute("DROP TABLE IF EXISTS raw")
     _spool_rows(path, spool)
-    con.execute("CREATE TABLE raw AS SELECT * FROM read_csv(?, header=true, all_varchar=true)", [str(spool)])
-    return "CAST(__line AS BIGINT)"
+    spooled = f"read_csv({_literal(str(spool))}, header=true, all_varchar=true)"
+    return f"(SELECT * REPLACE (CAST(__line AS BIGINT) AS __line) FROM {spooled})"
 
 
 def _spool_rows(path: Path, spool: Path) -> None:
@@ -152,22 +169,19 @@ def prepare(path: Path, target: Path, *, key_column: str, evidence_columns: Sequ
         raise ValidationFailed(f"a CSV, XLSX or Parquet file is expected, not {path.suffix}", field="file")
     spool = target.with_suffix(".spool.csv")
     try:
-        with duckdb.connect() as con:
-            line = _raw_table(con, path, spool)
-            columns = [row[0] for row in con.execute("DESCRIBE raw").fetchall()]
+        with connect(target.parent) as con:
+            source = _source(con, path, spool)
+            columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
             missing = [c for c in (key_column, *evidence_columns) if c not in columns]
             if missing:
                 found = ", ".join(c for c in columns if c != "__line")
                 raise ValidationFailed(f"the file has no column {', '.join(missing)} (it has: {found})", field="file")
             evidence = "".join(f", CAST({_quote(c)} AS VARCHAR) AS e{i}" for i, c in enumerate(evidence_columns))
-            key = f"CAST({_quote(key_column)} AS VARCHAR)"
-            inner = f"(SELECT {line} AS line, {key} AS raw{evidence} FROM raw)"
+            inner = f"(SELECT __line AS line, CAST({_quote(key_column)} AS VARCHAR) AS raw{evidence} FROM {source})"
             keep = "line, raw" + "".join(f", e{i}" for i in range(len(evidence_columns)))
-            con.execute(f"CREATE TABLE prepared AS {normalised_from('raw', inner, keep=keep)}")
-            con.execute("ALTER TABLE prepared ADD COLUMN problem VARCHAR")
-            con.execute(f"UPDATE prepared SET problem = {problem_sql('resident_id')}")
-            con.table("prepared").order("line").write_parquet(str(target))
-            rows, bad = _aggregate(con, "SELECT count(*), count(problem) FROM prepared")
+            normalised = normalised_from("raw", inner, keep=keep)
+            con.sql(f"SELECT *, {problem_sql('resident_id')} AS problem FROM ({normalised})").write_parquet(str(target))
+            rows, bad = _aggregate(con, f"SELECT count(*), count(problem) FROM read_parquet({_literal(str(target))})")
     except duckdb.Error as exc:
         target.unlink(missing_ok=True)
         raise ValidationFailed(f"the file could not be read as a table: {str(exc)[:200]}", field="file") from exc
@@ -181,7 +195,7 @@ def prepare(path: Path, target: Path, *, key_column: str, evidence_columns: Sequ
 
 def rejects(prepared: Path, *, chunk: int = 10_000) -> Iterator[list[tuple[int, str, str]]]:
     """The rows whose resident ID is invalid, as (line, raw value, reason), in chunks."""
-    with duckdb.connect() as con:
+    with connect(prepared.parent) as con:
         con.execute(
             "SELECT line, coalesce(raw, ''), problem FROM read_parquet(?) WHERE problem IS NOT NULL ORDER BY line",
             [str(prepared)],
@@ -221,33 +235,45 @@ def condition_sql(condition: Condition, columns: Sequence[str], cutoff_year: int
 
 
 def kind_sql(kind: KindQuery, cutoff_year: int | None) -> tuple[str, list[Any]]:
-    """The join of the snapshot's members with one kind's file: one row per distinct finding."""
-    evidence = ", ".join(f"f.e{i}" for i in range(len(kind.evidence_columns)))
+    """The join of the snapshot's members with one kind's file: one row per distinct finding, its evidence as the
+    JSON object stored with it. The fingerprint (kind, member, rule, evidence values) is the same batch after batch:
+    it is how a later batch knows a finding it saw before."""
+    values = [f"f.e{i}" for i in range(len(kind.evidence_columns))]
     where, params = ["f.problem IS NULL"], []
     for condition in kind.conditions:
-        sql, values = condition_sql(condition, kind.evidence_columns, cutoff_year)
+        sql, bound = condition_sql(condition, kind.evidence_columns, cutoff_year)
         where.append(sql)
-        params.extend(values)
-    listed = f"to_json([{evidence}])" if evidence else "'[]'"
+        params.extend(bound)
+    listed = f"to_json([{', '.join(values)}])" if values else "'[]'"
+    named = f"CAST(json_object({', '.join(f'?, {v}' for v in values)}) AS VARCHAR)" if values else "'{}'"
     sql = (
         f"SELECT ? AS kind_id, m.member_id, m.household_id, m.region_code, m.resident_id, f.line, "
-        f"{listed} AS evidence, md5(concat_ws('|', ?, m.member_id, ?, {listed})) AS fingerprint "
+        f"{named} AS evidence, md5(concat_ws('|', ?, m.member_id, ?, {listed})) AS fingerprint "
         f"FROM members m JOIN read_parquet(?) f ON f.resident_id = m.resident_id "
         f"WHERE {' AND '.join(where)} "
         f"QUALIFY row_number() OVER (PARTITION BY fingerprint ORDER BY f.line) = 1"
     )
-    return sql, [kind.kind_id, kind.kind_id, kind.rule, kind.prepared_path, *params]
+    return sql, [kind.kind_id, *kind.evidence_columns, kind.kind_id, kind.rule, kind.prepared_path, *params]
 
 
 def load_members(con: duckdb.DuckDBPyConnection, snapshot: Path) -> int:
-    """The registry's snapshot as table ``members`` (active members, IDs normalised); how many."""
-    source = (
-        "(SELECT member_id, household_id, region_code, resident_id AS given, "
-        "TRY_CAST(registered_on AS DATE) AS registered_on "
-        "FROM read_csv(?, header=true, all_varchar=true) WHERE member_active = 'true')"
+    """The registry's snapshot as table ``members`` (its active members); how many.
+
+    The registry stores resident IDs validated, 18 characters in upper case (``check_identity`` and the bulk
+    import refuse anything else), so an ID of that form is taken as it is: only another one (a row older than
+    that validation) is normalised, and the batch does not re-clean millions of valid IDs. The snapshot is read
+    once; DuckDB reads only the columns named here.
+    """
+    resident_id = (
+        f"CASE WHEN regexp_full_match(resident_id, '{NORMALISED}') THEN resident_id "
+        f"ELSE {upgrade_sql(clean_sql('resident_id'))} END"
     )
-    keep = "member_id, household_id, region_code, registered_on"
-    con.execute(f"CREATE TABLE members AS {normalised_from('given', source, keep=keep)}", [str(snapshot)])
+    con.execute(
+        "CREATE TABLE members AS SELECT member_id, household_id, region_code, "
+        f"TRY_CAST(registered_on AS DATE) AS registered_on, {resident_id} AS resident_id "
+        "FROM read_csv(?, header=true, all_varchar=true) WHERE member_active = 'true'",
+        [str(snapshot)],
+    )
     return _aggregate(con, "SELECT count(*) FROM members")[0]
 
 
