@@ -3,7 +3,7 @@ settled by funds' subsidy.paid. Only interest due and paid on time counts; penal
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -21,6 +21,7 @@ from shared.ids import new_id
 
 ZERO = Decimal("0.00")
 FEN = Decimal("0.01")
+BATCH = 2000
 
 
 # SQLModel sets __table__ when it makes a table class; its stubs do not declare it.
@@ -44,10 +45,18 @@ def claim_periods(
     session: Session, product: Product, start: date, end: date, *, on: date, where: Sequence[ColumnElement[bool]]
 ) -> int:
     """Claims for ``start``..``end`` for the product's loans matching ``where`` that have none for it yet and are
-    owed something: one grouped query, the rows written with one statement, their loan.subsidy_due events."""
-    owed = _owed(session, product, start, end, where)
+    owed something: one grouped query streamed ``BATCH`` loans at a time, each batch's rows written with one
+    statement and its loan.subsidy_due events with another."""
+    made = 0
+    for owed in _owed(session, product, start, end, where):
+        _write_claims(session, product, start, end, on=on, owed=owed)
+        made += len(owed)
+    return made
+
+
+def _write_claims(session: Session, product: Product, start: date, end: date, *, on: date, owed: list[Owed]) -> None:
     if not owed:
-        return 0
+        return
     mode = SubsidyMode(product.subsidy_mode)
     payee = "borrower" if mode is SubsidyMode.collect_then_reimburse else "bank"
     ids = [new_id() for _ in owed]
@@ -91,7 +100,6 @@ def claim_periods(
             for sid, o in zip(ids, owed, strict=True)
         ],
     )
-    return len(rows)
 
 
 @dataclass(frozen=True)
@@ -124,8 +132,9 @@ def _on_time(session: Session, grace_days: int) -> ColumnElement[bool]:
 
 def _owed(
     session: Session, product: Product, start: date, end: date, where: Sequence[ColumnElement[bool]]
-) -> list[Owed]:
-    """Per loan without a claim for ``start``: the on-time subsidy, interest charged and paid in the period.
+) -> Iterator[list[Owed]]:
+    """Per loan without a claim for ``start``: the on-time subsidy, interest charged and paid in the period, in
+    batches (the query is streamed, so memory holds one batch; claims are written between them).
 
     An installment's share is its whole subsidy unless interest was waived (an early payoff); those few are
     read and shared out in Python, exactly as ``subsidy_of`` does.
@@ -154,13 +163,13 @@ def _owed(
         .where(*in_period)
         .group_by(LOAN.id, LOAN.region_code, LOAN.contract_no)
     )
-    totals = session.execute(query).all()
-    shared_out = _waived_shares(session, [t[0] for t in totals if t[4]], in_period, on_time & waived)
-    owed = [
-        Owed(loan_id, region, contract, _yuan(plain) + shared_out.get(loan_id, ZERO), _yuan(accrued), _yuan(paid))
-        for loan_id, region, contract, plain, _, accrued, paid in totals
-    ]
-    return sorted((o for o in owed if o.amount > 0), key=lambda o: o.loan_id)
+    for totals in session.execute(query.execution_options(yield_per=BATCH)).partitions():
+        shared_out = _waived_shares(session, [t[0] for t in totals if t[4]], in_period, on_time & waived)
+        owed = [
+            Owed(loan_id, region, contract, _yuan(plain) + shared_out.get(loan_id, ZERO), _yuan(accrued), _yuan(paid))
+            for loan_id, region, contract, plain, _, accrued, paid in totals
+        ]
+        yield [o for o in owed if o.amount > 0]
 
 
 def _waived_shares(

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from services.loans import subsidies
 from services.loans.domain.subsidy import earned_share
 from tests.loans.conftest import Loans, at, funds_answer, publish
 from tests.support.procs import wait_until
@@ -41,6 +42,22 @@ class TestSubsidy:
             first["interest_due"],
             "0.00",
         )
+
+    def test_claims_streamed_a_loan_at_a_time_are_each_made_once(
+        self, loans: Loans, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        product = loans.product(loans.pool()["id"], subsidy_mode="direct_periodic", subsidy_coverage="full")
+        made = [loans.lend(product["id"], amount="12000", disbursed_on="2025-01-16") for _ in range(3)]
+        for loan in made[:2]:  # the third pays nothing: no claim
+            first = loans.schedule(loan["id"])[0]
+            loans.repay(loan["id"], first["principal_due"], "2025-02-16")
+        monkeypatch.setattr(subsidies, "BATCH", 1)
+        loans.nightly("2025-04-05")
+        claims = loans.outbox("loan.subsidy_due")
+        assert sorted(c["loan_id"] for c in claims) == sorted(m["id"] for m in made[:2])
+        assert loans.sql("SELECT count(*) FROM subsidy") == 2
+        loans.nightly("2025-04-06")
+        assert len(loans.outbox("loan.subsidy_due")) == 2
 
     def test_a_settled_loans_quarter_claims_only_the_interest_charged(self, loans: Loans) -> None:
         """Paid off early: interest not yet earned is waived, and the quarter's claim shares each installment's
