@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, UniqueConstraint, cast, func
 from sqlmodel import Field, SQLModel
 
 from shared.db import AwareDateTime, service_registry
@@ -39,6 +39,16 @@ def Stamp(*, nullable: bool = False) -> Any:
 
 def Amount() -> Any:
     return Field(default=Decimal("0.00"), max_digits=14, decimal_places=2)
+
+
+def in_fen(column: Any) -> Any:
+    """A money column as whole fen in SQL, so sums of it are exact on every backend (SQLite keeps NUMERIC as REAL)."""
+    return cast(func.round(column * 100), BigInteger)
+
+
+def from_fen(fen: Any) -> Decimal:
+    """Yuan from a sum of ``in_fen`` (None when nothing was summed)."""
+    return (Decimal(fen or 0) / 100).quantize(Decimal("0.01"))
 
 
 def Accrual() -> Any:

@@ -19,7 +19,7 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Row, Table, bindparam, cast, func, select, update
+from sqlalchemy import ColumnElement, Row, Table, bindparam, func, select, update
 from sqlmodel import Session
 
 from services.loans import subsidies
@@ -32,7 +32,7 @@ from services.loans.domain.arrears import (
     penalty_increment,
 )
 from services.loans.domain.arrears import days_past_due as dpd_of
-from services.loans.models import Installment, Loan, Product
+from services.loans.models import Installment, Loan, Product, from_fen, in_fen
 from services.loans.repayments import penalty_rule
 from shared.events.outbox import emit_many
 from shared.jobs import PeriodicJob
@@ -88,11 +88,6 @@ def run_nightly(session: Session, day: date) -> dict[str, int]:
     }
 
 
-def _fen(column: Any) -> Any:
-    """Money in whole fen, so the sum is exact on every backend (SQLite keeps NUMERIC as REAL)."""
-    return cast(func.round(column * 100), BigInteger)
-
-
 def _batches(session: Session, day: date, horizon: date) -> Iterator[tuple[list[Row[Any]], dict[str, list[Any]]]]:
     """Active loans not yet processed through ``day``, ``BATCH`` at a time in id order, with the installments
     of their current schedule the night reads, by loan."""
@@ -102,7 +97,7 @@ def _batches(session: Session, day: date, horizon: date) -> Iterator[tuple[list[
     ]
     current = (INST.loan_id == LOAN.id) & (INST.schedule_version == LOAN.schedule_version)
     past_interest = (
-        select(func.sum(_fen(INST.interest_due)))
+        select(func.sum(in_fen(INST.interest_due)))
         .where(current, INST.due_date <= day)
         .correlate(LOAN_TABLE)
         .scalar_subquery()
@@ -197,7 +192,7 @@ def _one_loan(night: Night, terms: Terms, loan: Row[Any], rows: list[Any], day: 
             )
         )
     # the past periods were summed by the query; only the running one is among ``rows`` with a later due date
-    earlier = Decimal(loan.past_fen or 0) / 100
+    earlier = from_fen(loan.past_fen)
     running = [o for o in opened if o.due_date > day]
     night.loan_updates.append(
         {

@@ -9,12 +9,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Table, case, cast, exists, func, insert
+from sqlalchemy import ColumnElement, Table, case, exists, func, insert
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from services.loans.domain.subsidy import SubsidyMode, earned_share, paid_on_time, previous_period
-from services.loans.models import Installment, Loan, Product, Subsidy
+from services.loans.models import Installment, Loan, Product, Subsidy, from_fen, in_fen
 from services.loans.schemas import LoanSubsidySummary
 from shared.events.outbox import emit_many
 from shared.ids import new_id
@@ -112,15 +112,6 @@ class Owed:
     paid: Decimal
 
 
-def _fen(column: Any) -> Any:
-    """A money column in whole fen, so sums are exact on every backend (SQLite stores NUMERIC as REAL)."""
-    return cast(func.round(column * 100), BigInteger)
-
-
-def _yuan(fen: Any) -> Decimal:
-    return (Decimal(fen or 0) / 100).quantize(FEN)
-
-
 def _on_time(session: Session, grace_days: int) -> ColumnElement[bool]:
     """``paid_on_time`` in SQL: paid by the due date plus the grace days."""
     if session.get_bind().dialect.name == "sqlite":
@@ -155,10 +146,10 @@ def _owed(
             LOAN.id,
             LOAN.region_code,
             LOAN.contract_no,
-            func.sum(case((on_time & ~waived, _fen(INST.subsidy_due)), else_=0)),
+            func.sum(case((on_time & ~waived, in_fen(INST.subsidy_due)), else_=0)),
             func.sum(case((on_time & waived, 1), else_=0)),
-            func.sum(_fen(INST.interest_due) - _fen(INST.interest_waived)),
-            func.sum(_fen(INST.interest_paid)),
+            func.sum(in_fen(INST.interest_due) - in_fen(INST.interest_waived)),
+            func.sum(in_fen(INST.interest_paid)),
         )
         .where(*in_period)
         .group_by(LOAN.id, LOAN.region_code, LOAN.contract_no)
@@ -166,7 +157,14 @@ def _owed(
     for totals in session.execute(query.execution_options(yield_per=BATCH)).partitions():
         shared_out = _waived_shares(session, [t[0] for t in totals if t[4]], in_period, on_time & waived)
         owed = [
-            Owed(loan_id, region, contract, _yuan(plain) + shared_out.get(loan_id, ZERO), _yuan(accrued), _yuan(paid))
+            Owed(
+                loan_id,
+                region,
+                contract,
+                from_fen(plain) + shared_out.get(loan_id, ZERO),
+                from_fen(accrued),
+                from_fen(paid),
+            )
             for loan_id, region, contract, plain, _, accrued, paid in totals
         ]
         yield [o for o in owed if o.amount > 0]
