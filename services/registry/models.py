@@ -22,7 +22,7 @@ INFRA = infra_tables(RegistryTable.metadata)
 
 
 def Stamp() -> Any:
-    return Field(sa_type=AwareDateTime)  # type: ignore[call-overload]
+    return Field(sa_type=AwareDateTime)
 
 
 def Area() -> Any:
@@ -66,7 +66,7 @@ class Household(RegistryTable, table=True):
     planned_exit_year: int | None = None
     exit_year: int | None = None
     primary_cause: str | None = Field(default=None, max_length=20, index=True)
-    secondary_causes: list[str] = Field(default_factory=list, sa_type=JSON)  # type: ignore[call-overload]
+    secondary_causes: list[str] = Field(default_factory=list, sa_type=JSON)
 
     land_cultivated_mu: Decimal | None = Area()
     land_forest_mu: Decimal | None = Area()
@@ -107,7 +107,7 @@ class Household(RegistryTable, table=True):
     updated_at: datetime = Stamp()
     # When the current status was decided (by identification's event or an edit), so a late, older decision
     # does not undo a newer one; and the identification case behind it.
-    status_decided_at: datetime | None = Field(default=None, sa_type=AwareDateTime)  # type: ignore[call-overload]
+    status_decided_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
     status_case_id: str | None = Field(default=None, max_length=36)
 
 
@@ -121,7 +121,7 @@ class HouseholdVersion(RegistryTable, table=True):
     version: int
     valid_from: date
     valid_to: date
-    snapshot: dict[str, Any] = Field(sa_type=JSON)  # type: ignore[call-overload]
+    snapshot: dict[str, Any] = Field(sa_type=JSON)
     replaced_at: datetime = Stamp()
     replaced_by: str = Field(max_length=120)
     replace_reason: str = Field(max_length=500)
@@ -194,8 +194,8 @@ class MemberVersion(RegistryTable, table=True):
     household_version: int = Field(description="the household's version the edit started")
     valid_from: date
     valid_to: date
-    details: dict[str, Any] = Field(sa_type=JSON)  # type: ignore[call-overload]
-    changed: list[str] = Field(sa_type=JSON)  # type: ignore[call-overload]
+    details: dict[str, Any] = Field(sa_type=JSON)
+    changed: list[str] = Field(sa_type=JSON)
     replaced_at: datetime = Stamp()
     replaced_by: str = Field(max_length=120)
     replace_reason: str = Field(max_length=500)
@@ -259,7 +259,7 @@ class Helper(RegistryTable, table=True):
     phone: str = Field(max_length=20)
     region_code: str = Field(max_length=12, index=True)
     created_at: datetime = Stamp()
-    updated_at: datetime | None = Field(default=None, sa_type=AwareDateTime)  # type: ignore[call-overload]
+    updated_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
     end_date: date | None = None
     end_reason: str | None = Field(default=None, max_length=200)
 
@@ -323,7 +323,7 @@ class ImportJob(RegistryTable, table=True):
     created_by: str = Field(max_length=120)
     region_scope: str = Field(default="", max_length=12)
     created_at: datetime = Stamp()
-    finished_at: datetime | None = Field(default=None, sa_type=AwareDateTime)  # type: ignore[call-overload]
+    finished_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
 
 
 class ImportRowError(RegistryTable, table=True):
@@ -349,6 +349,6 @@ class CrossRegionConflict(RegistryTable, table=True):
     attempted_region_code: str = Field(max_length=12, index=True)
     attempted_by: str = Field(max_length=120)
     attempted_at: datetime = Stamp()
-    resolved_at: datetime | None = Field(default=None, sa_type=AwareDateTime)  # type: ignore[call-overload]
+    resolved_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
     resolved_by: str | None = Field(default=None, max_length=120)
     resolution: str | None = Field(default=None, max_length=500)

@@ -451,11 +451,11 @@ def coverage(
         col(Household.status).in_([s.value for s in NEEDS_HELPER]),
         col(Household.dissolved_on).is_(None),
     )
-    paired = exists().where(Pairing.household_id == Household.id, paired_on(day))
-    seen = (Contact.household_id == Household.id, col(Contact.contacted_on) <= day)
+    paired = exists().where(col(Pairing.household_id) == Household.id, paired_on(day))
+    seen = (col(Contact.household_id) == Household.id, col(Contact.contacted_on) <= day)
     contacted = exists().where(*seen, col(Contact.contacted_on) >= window.month_start)
     visited = exists().where(
-        *seen, Contact.kind == ContactKind.visit.value, col(Contact.contacted_on) >= window.quarter_start
+        *seen, col(Contact.kind) == ContactKind.visit.value, col(Contact.contacted_on) >= window.quarter_start
     )
     households, without_helper, duties_met = session.exec(
         select(
@@ -476,7 +476,7 @@ def coverage(
         helpers.setdefault(household_id, []).append(helper_id)
     contacts: dict[str, list[tuple[ContactKind, date]]] = {}
     for household_id, kind, when in session.exec(
-        select(Contact.household_id, Contact.kind, Contact.contacted_on).where(
+        select(col(Contact.household_id), col(Contact.kind), col(Contact.contacted_on)).where(
             col(Contact.household_id).in_(ids), col(Contact.contacted_on) >= window.quarter_start
         )
     ).all():

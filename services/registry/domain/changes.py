@@ -19,7 +19,7 @@ class ChangeKind(StrEnum):
     moved_away = "moved_away"
     imprisoned = "imprisoned"
     emigrated = "emigrated"
-    split = "split"
+    split = "split"  # type: ignore[assignment]  # the wire value 分户 is "split"; the member shadows str.split, never called on a kind
     merge = "merge"
 
 

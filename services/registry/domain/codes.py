@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import TypeVar
+
+Code = TypeVar("Code", bound=StrEnum)
 
 
 class Cause(StrEnum):
@@ -239,7 +243,7 @@ class ContactKind(StrEnum):
     sms = "sms"
 
 
-def parse_label(value: str, labels: dict, *, what: str) -> StrEnum:  # type: ignore[type-arg]
+def parse_label(value: str, labels: Mapping[Code, str], *, what: str) -> Code:
     """A coded value from its Chinese label or its code; ValueError naming the allowed labels."""
     text = value.strip()
     for code, label in labels.items():

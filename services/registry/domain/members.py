@@ -14,7 +14,7 @@ from typing import Any
 
 from services.registry.domain.dates import not_in_future
 from shared.errors import ValidationFailed
-from shared.identity import InvalidIdentifier, ResidentId, check_consistent, parse_resident_id, validate_mobile
+from shared.identity import InvalidIdentifier, ResidentId, Sex, check_consistent, parse_resident_id, validate_mobile
 from shared.refusals import Refusal, Refused
 
 
@@ -22,7 +22,7 @@ from shared.refusals import Refusal, Refused
 class MemberFacts:
     id_number: str
     relation: str
-    sex: str | None
+    sex: Sex | None
     birth_date: date | None
     phone: str | None = None
 
@@ -41,7 +41,7 @@ def check_identity(*, facts: MemberFacts, field: str, today: date) -> CheckedMem
     with the stated sex and birth date."""
     try:
         rid: ResidentId = parse_resident_id(facts.id_number, today=today)
-        check_consistent(rid, birth_date=facts.birth_date, sex=facts.sex)  # type: ignore[arg-type]
+        check_consistent(rid, birth_date=facts.birth_date, sex=facts.sex)
     except InvalidIdentifier as exc:
         raise ValidationFailed(str(exc), field=f"{field}.id_number") from exc
     phone = check_mobile(facts.phone, field=f"{field}.phone") if facts.phone else None

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import xlsxwriter
 from sqlmodel import Session, col, select
 
-from services.registry.domain.codes import CAUSE_LABELS, RELATION_LABELS, STATUS_LABELS, Cause, Relation, Status
+from services.registry.domain.codes import (
+    CAUSE_LABELS,
+    RELATION_LABELS,
+    STATUS_LABELS,
+    Cause,
+    Code,
+    Relation,
+    Status,
+)
 from services.registry.models import Household, Member, Region
 from shared.disclosure import Disclosure
 from shared.files.xlsx import write_row
@@ -58,7 +66,7 @@ def _village_names(session: Session, prefix: str) -> dict[str, str]:
     return dict(session.exec(query).all())
 
 
-def _label(labels: dict, enum: type, value: str | None) -> str:  # type: ignore[type-arg]
+def _label(labels: Mapping[Code, str], enum: type[Code], value: str | None) -> str:
     return labels[enum(value)] if value else ""
 
 
@@ -69,8 +77,8 @@ def village_register(session: Session, prefix: str, show: Disclosure, title: str
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     sheet = book.add_worksheet(title[:31])
     bold = book.add_format({"bold": True})
-    for i, h in enumerate(REGISTER_HEADERS):
-        sheet.write_string(0, i, h, bold)
+    for i, header in enumerate(REGISTER_HEADERS):
+        sheet.write_string(0, i, header, bold)
     row = 0
     for page in _households(session, prefix):
         members = session.exec(
@@ -112,14 +120,14 @@ def roll(session: Session, prefix: str, show: Disclosure, title: str) -> Path:
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     sheet = book.add_worksheet(title[:31])
     bold = book.add_format({"bold": True})
-    for i, h in enumerate(ROLL_HEADERS):
-        sheet.write_string(0, i, h, bold)
+    for i, header in enumerate(ROLL_HEADERS):
+        sheet.write_string(0, i, header, bold)
     row = 0
     for page in _households(session, prefix):
         ids = [h.id for h in page]
         members = session.exec(select(Member).where(col(Member.household_id).in_(ids), col(Member.active))).all()
         size: dict[str, int] = {}
-        heads = {}
+        heads: dict[str, Member] = {}
         for m in members:
             size[m.household_id] = size.get(m.household_id, 0) + 1
             heads[m.id] = m

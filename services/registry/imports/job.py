@@ -60,6 +60,7 @@ from shared.events.outbox import OUTBOX, OUTBOX_COLUMNS
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3  # a chunk that loses a race on a unique key (a concurrent import) is read again and retried
+# SQLModel sets __table__ when it makes a table class; its stubs do not declare it.
 HOUSEHOLD_TABLE: Table = Household.__table__  # type: ignore[attr-defined]
 MEMBER_TABLE: Table = Member.__table__  # type: ignore[attr-defined]
 ERROR_TABLE: Table = ImportRowError.__table__  # type: ignore[attr-defined]
@@ -73,7 +74,7 @@ def _defaults(model: type[Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         if info.default_factory is not None:
-            out[name] = info.default_factory()  # type: ignore[call-arg]
+            out[name] = info.default_factory()
         elif info.default is not PydanticUndefined:
             out[name] = info.default
     return out

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from operator import itemgetter
-from typing import Any
+from typing import Any, Final
 
 from services.registry.domain.codes import (
     CAUSE_LABELS,
@@ -32,13 +32,13 @@ from services.registry.domain.codes import (
     HousingGrade,
     parse_label,
 )
-from shared.identity import InvalidIdentifier, ResidentId, check_consistent, resident_id_facts, validate_mobile
+from shared.identity import InvalidIdentifier, ResidentId, Sex, check_consistent, resident_id_facts, validate_mobile
 from shared.text import clean_name
 
 YES = ("是", "有", "Y", "y", "yes", "true", "1", "√")
 NO = ("否", "无", "没有", "N", "n", "no", "false", "0", "×")
 FLAGS = dict.fromkeys(YES, True) | dict.fromkeys(NO, False)
-SEXES = {"男": "male", "女": "female", "male": "male", "female": "female"}
+SEXES: dict[str, Sex] = {"男": "male", "女": "female", "male": "male", "female": "female"}
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,12 @@ class RowError:
 # of plain values, so that the garbage collector stops tracking it at once: a chunk holds tens of thousands.
 # The household values are all of HOUSEHOLD_KEYS on a 户主 row, and only the region code on the others.
 ParsedRow = tuple[int, str, tuple[Any, ...], tuple[Any, ...], tuple[RowError, ...]]
-ROW, HUKOU_NUMBER, HOUSEHOLD, MEMBER, ERRORS = range(5)
+# The positions as literals, so that the type checker knows each item's type.
+ROW: Final = 0
+HUKOU_NUMBER: Final = 1
+HOUSEHOLD: Final = 2
+MEMBER: Final = 3
+ERRORS: Final = 4
 
 
 class MissingColumns(ValueError):
@@ -515,11 +520,11 @@ class RowReader:
             values = list(m_rest)
             for i, value in enumerate(cells_rest):
                 if value and (value := value.strip()):
-                    header, memo = self.m_rest[i]
-                    if memo is None:
+                    header, m_memo = self.m_rest[i]
+                    if m_memo is None:
                         phone = value
                         continue
-                    ok, got = memo[value]
+                    ok, got = m_memo[value]
                     if ok:
                         values[i] = got
                     else:
@@ -545,7 +550,7 @@ class RowReader:
                     stated_sex is not None and stated_sex != id_sex
                 ):
                     rid = ResidentId(number=id_number, birth_date=born, sex=id_sex, region_code=id_number[:6])
-                    check_consistent(rid, birth_date=stated_birth, sex=stated_sex)  # type: ignore[arg-type]
+                    check_consistent(rid, birth_date=stated_birth, sex=stated_sex)
             except InvalidIdentifier as exc:
                 errors.append(RowError(number, HEADER["id_number"], str(exc)))
             else:

@@ -62,7 +62,7 @@ def template_csv() -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def _choices(kind: str, labels: dict | None) -> list[str] | None:  # type: ignore[type-arg]
+def _choices(kind: str, labels: dict | None) -> list[str] | None:
     if kind == "flag":
         return FLAG_CHOICES
     if kind == "code" and labels:
