@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 import xlsxwriter
 
@@ -62,7 +63,7 @@ def template_csv() -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def _choices(kind: str, labels: dict | None) -> list[str] | None:
+def _choices(kind: str, labels: dict[Any, str] | None) -> list[str] | None:
     if kind == "flag":
         return FLAG_CHOICES
     if kind == "code" and labels:
