@@ -60,11 +60,10 @@ from shared.events.outbox import OUTBOX, OUTBOX_COLUMNS
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3  # a chunk that loses a race on a unique key (a concurrent import) is read again and retried
-# SQLModel sets __table__ when it makes a table class; its stubs do not declare it.
-HOUSEHOLD_TABLE: Table = Household.__table__  # type: ignore[attr-defined]
-MEMBER_TABLE: Table = Member.__table__  # type: ignore[attr-defined]
-ERROR_TABLE: Table = ImportRowError.__table__  # type: ignore[attr-defined]
-JOB_TABLE: Table = ImportJob.__table__  # type: ignore[attr-defined]
+HOUSEHOLD_TABLE: Table = Household.__table__  # type: ignore[attr-defined]  # SQLModel sets it; its stubs lack it
+MEMBER_TABLE: Table = Member.__table__  # type: ignore[attr-defined]  # SQLModel sets it; its stubs lack it
+ERROR_TABLE: Table = ImportRowError.__table__  # type: ignore[attr-defined]  # SQLModel sets it; its stubs lack it
+JOB_TABLE: Table = ImportJob.__table__  # type: ignore[attr-defined]  # SQLModel sets it; its stubs lack it
 HUKOU = HEADER["hukou_number"]
 STATUS_AT = HOUSEHOLD_KEYS.index("status")
 
