@@ -14,6 +14,8 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from services.identification.comparison import matching
+from services.identification.settings import identification_settings
 from tests.identification.conftest import OTHER_VILLAGE, VILLAGE
 from tests.identification.test_cases_api import RULES, VOTE, attach, notice_and_end, ok, problem, step
 from tests.support.builders import household_body
@@ -180,6 +182,31 @@ class TestPlantedHits:
         raw = f"{file['id']}"  # the kind keeps one version until different bytes come
         again = ok(api.get("/api/v1/datasets/vehicles", headers=county))
         assert again["current_version"] == 1 and raw
+
+
+class TestLimits:
+    def test_a_batch_runs_inside_the_configured_memory_limit(
+        self, api, county, planted, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("FUPIN_IDENTIFICATION_COMPARISON_MEMORY_MB", "64")
+        monkeypatch.setenv("FUPIN_IDENTIFICATION_COMPARISON_THREADS", "1")
+        identification_settings.cache_clear()
+        seen: list[tuple[Any, ...]] = []
+        connect = matching.connect
+
+        def spying(folder: Path, settings: Any = None) -> duckdb.DuckDBPyConnection:
+            con = connect(folder, settings)
+            seen.append(con.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchone())
+            return con
+
+        monkeypatch.setattr(matching, "connect", spying)
+        try:
+            batch = run(api, county)
+        finally:
+            identification_settings.cache_clear()
+        assert batch["status"] == "done", batch["message"]
+        assert {(f["member_id"], f["rule"]) for f in findings(api, batch["id"], county)} == planted["expected"]
+        assert seen and all(limit in ("64.0 MiB", "67.1 MB") and threads == 1 for limit, threads in seen)
 
 
 class TestConditions:
