@@ -10,7 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import registry, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
@@ -51,6 +51,9 @@ class AwareDateTime(TypeDecorator[datetime]):
         return value.astimezone(SHANGHAI)
 
 
+READ_POOL = 40
+
+
 def service_registry() -> registry:
     """A mapper registry with its own MetaData, so each service's tables stay apart."""
     return registry(metadata=MetaData(naming_convention=NAMING_CONVENTION))
@@ -65,13 +68,18 @@ def make_engine(url: str, *, immediate: bool = True, pool_size: int = 10) -> Eng
 
     A deferred SQLite transaction that reads and then writes can fail with "database is locked"
     when another writer commits in between; BEGIN IMMEDIATE waits for the lock instead.
+    ``pool_size`` connections are kept open and as many again lent out beyond them; on SQLite too (its default
+    pool keeps 5, so under load every request past the fifth opened a new connection, four PRAGMAs included,
+    and closed it again).
     """
     if not is_sqlite(url):
         return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
     path = url.split("///", 1)[-1]
-    if path and path != ":memory:":
+    in_file = bool(path) and path != ":memory:" and "mode=memory" not in path
+    if in_file:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    pool = {"pool_size": pool_size, "max_overflow": pool_size} if in_file else {}  # memory: one connection a thread
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -83,9 +91,12 @@ def make_engine(url: str, *, immediate: bool = True, pool_size: int = 10) -> Eng
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Straight to the driver: the statement has no parameters or result, and every transaction pays for it.
+        conn.connection.driver_connection.execute(begin)
 
     return engine
 
@@ -98,7 +109,8 @@ class Database:
         self.service = service
         self.clock: Clock = clock or SystemClock()
         self.engine = make_engine(url, immediate=True)
-        self.read_engine = make_engine(url, immediate=False) if is_sqlite(url) else self.engine
+        # As many read connections kept as the thread pool has threads (anyio's 40), so none is opened under load.
+        self.read_engine = make_engine(url, immediate=False, pool_size=READ_POOL) if is_sqlite(url) else self.engine
         self._write = sessionmaker(self.engine, class_=Session, expire_on_commit=False)
         self._read = sessionmaker(self.read_engine, class_=Session, expire_on_commit=False)
         self.after_commit: list[Any] = []
@@ -132,6 +144,16 @@ class Database:
         finally:
             session.rollback()
             session.close()
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A Core connection for a read that builds no ORM objects: none of a session's set-up, identity map and
+        tear-down. Its ``info`` carries the clock, as a session's does (``session_clock``); it rolls back on close.
+        """
+        with self.read_engine.connect() as conn:
+            conn.info["clock"] = self.clock
+            conn.info["service"] = self.service
+            yield conn
 
     def ping(self) -> None:
         with self.read_engine.connect() as conn:

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import and_, or_
+from sqlalchemy import Connection, and_, or_
 from sqlmodel import Session
 
 from shared.errors import ValidationFailed
@@ -134,7 +134,7 @@ def after(order: Sequence[Any], key: Sequence[Any]) -> Any:
 
 
 def paginate(
-    session: Session,
+    session: Session | Connection,
     query: Any,
     *,
     order: Sequence[Any],
@@ -144,11 +144,13 @@ def paginate(
     """One page of ``query`` in ``order``, and the cursor of the next (None at the end).
 
     ``key`` reads the order values off a returned row (default: the attributes named like the columns).
+    ``session`` may be a Core connection for a Core select (rows, no ORM objects).
     """
     position = cursor_key(page.cursor, order)
     if position is not None:
         query = query.where(after(order, position))
-    rows = list(session.exec(query.order_by(*order).limit(page.limit + 1)))
+    run = session.exec if isinstance(session, Session) else session.execute
+    rows = list(run(query.order_by(*order).limit(page.limit + 1)))
     read = key or (lambda row: [getattr(row, column.key) for column in order])
     return page_of(rows, limit=page.limit, key=read)
 

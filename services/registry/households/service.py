@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, bindparam, cast, exists, func, or_
+from sqlalchemy import ColumnElement, Connection, Select, Table, Text, and_, bindparam, cast, exists, func, or_
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -30,7 +30,6 @@ from services.registry.households.schemas import (
     CategoryPeriod,
     HouseholdBase,
     HouseholdCreate,
-    HouseholdSummary,
     HouseholdUpdate,
     flatten_blocks,
 )
@@ -55,11 +54,13 @@ from shared.scope import check_in_scope, get_in_scope, in_scope, require_region
 
 log = logging.getLogger(__name__)
 FACT_FIELDS = set(HouseholdBase.model_fields)
-HOUSEHOLD = Household.__table__
-MEMBER = Member.__table__
-CATEGORY = HouseholdCategory.__table__
-PAIRING = Pairing.__table__
-MEMBER_VERSION = MemberVersion.__table__
+# SQLModel sets __table__ when it makes a table class; its stubs do not declare it.
+HOUSEHOLD: Table = Household.__table__  # type: ignore[attr-defined]
+MEMBER: Table = Member.__table__  # type: ignore[attr-defined]
+CATEGORY: Table = HouseholdCategory.__table__  # type: ignore[attr-defined]
+PAIRING: Table = Pairing.__table__  # type: ignore[attr-defined]
+MEMBER_VERSION: Table = MemberVersion.__table__  # type: ignore[attr-defined]
+HOUSEHOLD_VERSION: Table = HouseholdVersion.__table__  # type: ignore[attr-defined]
 
 
 def paired_on(day: Any) -> ColumnElement[bool]:
@@ -254,10 +255,19 @@ def get_household(session: Session, household_id: str, principal: Principal) -> 
     return get_in_scope(session, Household, household_id, principal, what="household")
 
 
-def read_household(session: Session, household_id: str, principal: Principal, *, as_of: date | None) -> HouseholdView:
-    """The household now, or what was true on ``as_of``: its facts then, who was a member, their details then."""
-    day = as_of or session_clock(session).today()
-    rows = session.execute(_HOUSEHOLD_READ, {"household_id": household_id, "day": day}).all()
+def read_household(
+    db: Connection | Session,
+    household_id: str,
+    principal: Principal,
+    *,
+    as_of: date | None,
+) -> HouseholdView:
+    """The household now, or what was true on ``as_of``: its facts then, who was a member, their details then.
+
+    ``db`` is the request's session, or a Core connection from ``Database.connection`` for a read that builds no
+    ORM objects (the GET: no session to set up and tear down)."""
+    day = as_of or session_clock(db).today()
+    rows = db.execute(_HOUSEHOLD_READ, {"household_id": household_id, "day": day}).all()
     region = rows[0].region_code if rows else None
     check_in_scope(rows or None, principal, region, what="household", key=household_id)
     facts = dict(rows[0]._mapping)
@@ -269,10 +279,12 @@ def read_household(session: Session, household_id: str, principal: Principal, *,
         for r in rows
         if r.category_code is not None
     ]
-    members = [dict(m._mapping) for m in session.execute(_MEMBERS_READ, {"household_id": household_id})]
+    found = db.execute(_MEMBERS_READ, {"household_id": household_id})
+    names = list(found.keys())
+    members = [dict(zip(names, m, strict=True)) for m in found]
     if as_of is not None:
-        facts = facts_on(session, facts, as_of)
-        members = members_on(session, household_id, members, as_of)
+        facts = facts_on(db, facts, as_of)
+        members = members_on(db, household_id, members, as_of)
         categories = [c for c in categories if in_force(period=Period(c["start_date"], c["end_date"]), day=as_of)]
     helper_ids = sorted(helpers.split(",")) if helpers else []
     dissolved_on = _as_date(facts.get("dissolved_on"))
@@ -289,31 +301,34 @@ def _as_date(value: date | str | None) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def facts_on(session: Session, facts: dict[str, Any], day: date) -> dict[str, Any]:
+def facts_on(db: Connection | Session, facts: dict[str, Any], day: date) -> dict[str, Any]:
     """The household's facts in force on ``day``: the current ones, or the snapshot of the version then."""
     if day < facts["registered_on"]:
         raise NotFound(f"household {facts['id']} was not registered yet on {day}")
     if current_version_holds(day=day, in_force_since=facts["valid_from"]):
         return facts
-    version = session.exec(
-        select(HouseholdVersion)
+    snapshot: dict[str, Any] | None = db.execute(
+        core_select(HOUSEHOLD_VERSION.c.snapshot)
         .where(
-            HouseholdVersion.household_id == facts["id"],
-            col(HouseholdVersion.valid_from) <= day,
-            col(HouseholdVersion.valid_to) > day,
+            HOUSEHOLD_VERSION.c.household_id == facts["id"],
+            HOUSEHOLD_VERSION.c.valid_from <= day,
+            HOUSEHOLD_VERSION.c.valid_to > day,
         )
-        .order_by(col(HouseholdVersion.version).desc())
-    ).first()
-    if version is None:
+        .order_by(HOUSEHOLD_VERSION.c.version.desc())
+        .limit(1)
+    ).scalar()
+    if snapshot is None:
         raise NotFound(f"no version of household {facts['id']} was in force on {day}")
-    return version.snapshot
+    return snapshot
 
 
-def members_on(session: Session, household_id: str, members: list[dict[str, Any]], day: date) -> list[dict[str, Any]]:
+def members_on(
+    db: Connection | Session, household_id: str, members: list[dict[str, Any]], day: date
+) -> list[dict[str, Any]]:
     """Who was a member on ``day``, with the details they had then (an edit since is undone for the read)."""
     present = [m for m in members if member_on(period=Period(m["joined_on"], m["left_on"]), day=day)]
     earlier = dict(
-        session.execute(
+        db.execute(
             core_select(MEMBER_VERSION.c.member_id, MEMBER_VERSION.c.details).where(
                 MEMBER_VERSION.c.household_id == household_id,
                 MEMBER_VERSION.c.valid_from <= day,
@@ -433,41 +448,47 @@ def active_member_ids(session: Session, household_id: str) -> list[str]:
     return list(session.exec(select(Member.id).where(Member.household_id == household_id, col(Member.active))).all())
 
 
+# What a list row needs of the household table: the summary's own columns, the head and what says whether the
+# household needs a helper; nothing else is read (a full row is some sixty columns).
+_SUMMARY_COLUMNS = [
+    HOUSEHOLD.c[name]
+    for name in ("id", "hukou_number", "region_code", "group_no", "address", "status", "primary_cause", "version")
+] + [HOUSEHOLD.c.head_member_id, HOUSEHOLD.c.dissolved_on]
+
+
 def search_households(
-    session: Session, principal: Principal, filters: HouseholdFilters, page: PageParams
-) -> tuple[list[HouseholdSummary], str | None]:
-    """Households inside the caller's scope matching the filters, in village and hukou order, a page at a time."""
-    today = session_clock(session).today()
-    query = select(Household).where(in_scope(col(Household.region_code), principal, filters.region))
-    order = [col(Household.region_code), col(Household.hukou_number)]
-    rows, next_cursor = paginate(session, _filtered(query, filters, today), order=order, page=page)
-    return summaries(session, rows, today), next_cursor
+    db: Connection | Session, principal: Principal, filters: HouseholdFilters, page: PageParams
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Households inside the caller's scope matching the filters, in village and hukou order, a page at a time:
+    each a ``HouseholdSummary``'s fields."""
+    today = session_clock(db).today()
+    query = core_select(*_SUMMARY_COLUMNS).where(in_scope(HOUSEHOLD.c.region_code, principal, filters.region))
+    order = [HOUSEHOLD.c.region_code, HOUSEHOLD.c.hukou_number]
+    rows, next_cursor = paginate(db, _filtered(query, filters, today), order=order, page=page)
+    return summaries(db, rows, today), next_cursor
 
 
-def _filtered(query: Any, filters: HouseholdFilters, today: date) -> Any:
+def _filtered(query: Select[Any], filters: HouseholdFilters, today: date) -> Select[Any]:
+    h = HOUSEHOLD.c
     if not filters.include_dissolved:
-        query = query.where(col(Household.dissolved_on).is_(None))
+        query = query.where(h.dissolved_on.is_(None))
     if filters.status:
-        query = query.where(Household.status == filters.status)
+        query = query.where(h.status == filters.status)
     if filters.cause:
         quoted = f'%"{filters.cause}"%'
-        query = query.where(
-            or_(Household.primary_cause == filters.cause, cast(Household.secondary_causes, Text).like(quoted))
-        )
+        query = query.where(or_(h.primary_cause == filters.cause, cast(h.secondary_causes, Text).like(quoted)))
     if filters.category:
         query = query.where(
             exists().where(
-                HouseholdCategory.household_id == Household.id,
-                HouseholdCategory.category == filters.category,
-                col(HouseholdCategory.end_date).is_(None),
+                CATEGORY.c.household_id == h.id,
+                CATEGORY.c.category == filters.category,
+                CATEGORY.c.end_date.is_(None),
             )
         )
     if filters.helper_id:
         query = query.where(
             exists().where(
-                Pairing.household_id == Household.id,
-                Pairing.helper_id == filters.helper_id,
-                col(Pairing.end_date).is_(None),
+                PAIRING.c.household_id == h.id, PAIRING.c.helper_id == filters.helper_id, PAIRING.c.end_date.is_(None)
             )
         )
     if filters.q:
@@ -475,35 +496,39 @@ def _filtered(query: Any, filters: HouseholdFilters, today: date) -> Any:
             raise ValidationFailed("a name search holds visible characters only", field="q")
         query = query.where(
             exists().where(
-                Member.household_id == Household.id,
-                col(Member.active),
-                col(Member.name).contains(filters.q, autoescape=True),
+                MEMBER.c.household_id == h.id, MEMBER.c.active, MEMBER.c.name.contains(filters.q, autoescape=True)
             )
         )
     if filters.without_helper:
         query = query.where(
-            col(Household.status).in_([s.value for s in NEEDS_HELPER]),
-            col(Household.dissolved_on).is_(None),
-            ~exists().where(PAIRING.c.household_id == Household.id, paired_on(today)),
+            h.status.in_([s.value for s in NEEDS_HELPER]),
+            h.dissolved_on.is_(None),
+            ~exists().where(PAIRING.c.household_id == h.id, paired_on(today)),
         )
     return query
 
 
-def summaries(session: Session, households: list[Household], today: date) -> list[HouseholdSummary]:
-    """List rows: head name and masked ID, active member count, helper gap; three queries for the whole page."""
+def summaries(db: Connection | Session, households: list[Any], today: date) -> list[dict[str, Any]]:
+    """List rows (``HouseholdSummary``'s fields): head name and masked ID, active member count, helper gap; three
+    queries for the whole page, Core rows only."""
     ids = [h.id for h in households]
     heads = {
-        m.id: m for m in session.exec(select(Member).where(col(Member.id).in_([h.head_member_id for h in households])))
+        m.id: m
+        for m in db.execute(
+            core_select(MEMBER.c.id, MEMBER.c.name, MEMBER.c.id_number).where(
+                MEMBER.c.id.in_([h.head_member_id for h in households])
+            )
+        )
     }
     counts = dict(
-        session.exec(
-            select(Member.household_id, func.count())
-            .where(col(Member.household_id).in_(ids), col(Member.active))
-            .group_by(col(Member.household_id))
+        db.execute(
+            core_select(MEMBER.c.household_id, func.count())
+            .where(MEMBER.c.household_id.in_(ids), MEMBER.c.active)
+            .group_by(MEMBER.c.household_id)
         ).all()
     )
     helpers = dict(
-        session.execute(
+        db.execute(
             core_select(PAIRING.c.household_id, func.count())
             .where(PAIRING.c.household_id.in_(ids), paired_on(today))
             .group_by(PAIRING.c.household_id)
@@ -512,15 +537,15 @@ def summaries(session: Session, households: list[Household], today: date) -> lis
     out = []
     for h in households:
         head = heads.get(h.head_member_id)
-        out.append(
-            HouseholdSummary(
-                **h.model_dump(include=set(HouseholdSummary.model_fields)),
-                head_name=head.name if head else None,
-                head_id_number=mask_resident_id(head.id_number) if head else None,
-                member_count=counts.get(h.id, 0),
-                needs_helper=needs_helper(
-                    status=Status(h.status), dissolved=h.dissolved_on is not None, active_helpers=helpers.get(h.id, 0)
-                ),
-            )
-        )
+        item = dict(h._mapping)
+        del item["head_member_id"], item["dissolved_on"]
+        item |= {
+            "head_name": head.name if head else None,
+            "head_id_number": mask_resident_id(head.id_number) if head else None,
+            "member_count": counts.get(h.id, 0),
+            "needs_helper": needs_helper(
+                status=Status(h.status), dissolved=h.dissolved_on is not None, active_helpers=helpers.get(h.id, 0)
+            ),
+        }
+        out.append(item)
     return out
