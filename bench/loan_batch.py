@@ -1,6 +1,6 @@
 """The loans nightly job (日终批处理) over a county's active loans, as a ratio to a bare SQL scan-and-update.
 
-    python bench/loan_batch.py --quick        # 5,000 loans, 3 nights, about a minute
+    python bench/loan_batch.py --quick        # 5,000 loans, 2 nights, about a minute
     python bench/loan_batch.py                # 200,000 loans (~5 million installments), 3 nights
 
 Setup (untimed, in a child process so that this process's peak memory is the job's): a migrated loans database
