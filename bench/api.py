@@ -357,6 +357,13 @@ def ensure_wrk() -> str:
     return shutil.which("wrk") or "wrk"
 
 
+def idle_seconds() -> float:
+    """Seconds all cores of the machine spent idle (or waiting on I/O) since boot, from /proc/stat."""
+    with open("/proc/stat") as fh:
+        fields = fh.readline().split()[1:]
+    return (int(fields[3]) + int(fields[4])) / HZ
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process and its (uvicorn worker) children, from /proc."""
     total = 0.0
@@ -504,6 +511,7 @@ class Load:
             cmd += args
         server_before = cpu_seconds(server.proc.pid)
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        idle_before = idle_seconds()
         started = time.perf_counter()
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         wall = time.perf_counter() - started
@@ -516,6 +524,8 @@ class Load:
             children_after.ru_stime - children_before.ru_stime
         )
         got["wrk_cpu"] = round(wrk_cpu / wall, 2)
+        # Cores nobody used meanwhile: near 0 means the machine was full (another job, or our own two sides).
+        got["idle_cores"] = round((idle_seconds() - idle_before) / wall, 2)
         return got
 
 
@@ -724,11 +734,23 @@ def main() -> None:
             two = Server(home, url, nats.url, workers=2, name="server2")
             servers.append(two)
             load.run(two, "/api/v1/households/x", script=get_lua, duration=1)
-            scaling, _ = interleaved(
+            scaling, scaling_runs = interleaved(
                 load, rounds, (two, "/api/v1/households/x", {"script": get_lua}),
                 (one, "/api/v1/households/x", {"script": get_lua}), "GET with 2 workers vs 1",
             )  # fmt: skip
             result["workers_scaling"] = scaling
+            two_runs = scaling_runs["ours"]
+            result["workers_cpu"] = {
+                "two_workers_server": statistics.median(r["server_cpu"] for r in two_runs),
+                "two_workers_idle_cores": statistics.median(r["idle_cores"] for r in two_runs),
+                "one_worker_server": statistics.median(r["server_cpu"] for r in scaling_runs["limit"]),
+            }
+            _common.say(
+                f"workers: 2 workers used {result['workers_cpu']['two_workers_server']} cores with "
+                f"{result['workers_cpu']['two_workers_idle_cores']} cores of the machine idle meanwhile (1 worker: "
+                f"{result['workers_cpu']['one_worker_server']}); a ratio under 2 with no idle core is the machine, "
+                "not a lock"
+            )
         finally:
             for server in servers:
                 server.stop()

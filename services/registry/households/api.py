@@ -35,14 +35,15 @@ Registrar = Annotated[Principal, Depends(require(Role.village_cadre, Role.county
 @router.post("/households", status_code=201, response_model=HouseholdPublic)
 def register_household(
     body: HouseholdCreate, session: SessionDep, principal: Registrar, idempotency: IdempotencyDep, show: DisclosureDep
-) -> HouseholdPublic:
+) -> Response:
     """Register a household (建档立卡) with its members; 409 names a household that already holds an ID."""
 
     def act() -> HouseholdPublic:
         household = service.register_household(session, body, principal)
         return household_public(service.read_household(session, household.id, principal, as_of=None), show)
 
-    return idempotency.run(session, act)
+    done = idempotency.run(session, act)
+    return done if isinstance(done, Response) else validated(done, status_code=201)  # a replay is a Response
 
 
 @router.get("/households", response_model=Page[HouseholdSummary])
@@ -78,10 +79,10 @@ def _search_households(
 SUMMARY_PAGE = TypeAdapter(Page[HouseholdSummary])
 
 
-def validated(body: BaseModel) -> Response:
+def validated(body: BaseModel, *, status_code: int = 200) -> Response:
     """A response body that was validated as it was built, written once: handed back as a model, FastAPI would
     dump it to a dict, validate that against the response model again and then serialise it."""
-    return Response(body.model_dump_json(), media_type="application/json")
+    return Response(body.model_dump_json(), status_code=status_code, media_type="application/json")
 
 
 @router.get("/households/{household_id}", response_model=HouseholdPublic)
