@@ -9,9 +9,11 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from shared.clock import FrozenClock
 from shared.ids import new_id
 from shared.settings import StackSettings
 from tests.funds.flows import make_project, payment_body
+from tests.loans.builders import TODAY, Loans
 from tests.support.builders import household_body
 from tests.support.bus import VILLAGE, decision, event, publish
 from tests.support.procs import wait_until
@@ -99,53 +101,13 @@ def seed_funds(s: Seeding) -> Seeded:
 
 def seed_loans(s: Seeding) -> Seeded:
     county, officer = s.county(), s.token("bank_officer", region=COUNTY, subject="seeder-officer")
-    pool = {"name": "风险补偿金", "region_code": COUNTY, "bank": "普安农商行", "leverage_multiple": "10"}
-    pool_id = s.ok(s.client.post("/api/v1/pools", json=pool | {"initial_balance": "5000000"}, headers=county))["id"]
-    product = {
-        "code": "PA-5-3-0",
-        "name": "扶贫小额信贷",
-        "bank": "普安农商行",
-        "region_code": COUNTY,
-        "borrower_kind": "household",
-        "min_amount": "1000",
-        "max_amount": "50000",
-        "max_term_months": 36,
-        "rate_basis": "lpr_1y",
-        "annual_rate": "4.35",
-        "benchmark_rate": "4.35",
-        "conventions": {"repayment_method": "equal_installments"},
-        "subsidy_coverage": "full",
-        "subsidy_mode": "direct_periodic",
-        "government_share": "70",
-        "pool_id": pool_id,
-    }
-    product_id = s.ok(s.client.post("/api/v1/products", json=product, headers=officer))["id"]
-    household = new_id()
-    publish(s.stack, decision("household.approved", household, when="2025-01-20"))
-    wait_until(lambda: s.scalar("SELECT count(*) FROM borrower") == 1, what="the decision consumed")
-    rating = {"borrower_kind": "household", "household_id": household, "grade": "AA", "line_amount": "50000"}
-    rating |= {"valid_from": "2025-01-01", "valid_to": "2027-12-31"}
-    s.ok(s.client.post("/api/v1/ratings", json=rating, headers=officer))
-    application = {
-        "product_id": product_id,
-        "borrower_kind": "household",
-        "household_id": household,
-        "borrower_name": "胡华平",
-        "id_number": "522323197201150027",
-        "phone": "13800001234",
-        "purpose": "生猪养殖",
-        "voluntary": True,
-        "acknowledged_repayable": True,
-        "amount": "30000",
-        "number_of_repayments": 12,
-    }
-    loan = s.ok(s.client.post("/api/v1/loans", json=application, headers=officer))["id"]
-    s.ok(s.client.post(f"/api/v1/loans/{loan}/approval", json={}, headers=officer), 200)
-    disbursement = {"contract_no": "PA-0001", "account_no": "6228480012345678901", "disbursed_on": "2025-01-16"}
-    s.ok(s.client.post(f"/api/v1/loans/{loan}/disbursement", json=disbursement, headers=officer), 200)
+    with Sql(s.database_url) as sql:
+        loans = Loans(s.client, s.stack, sql, officer, county, FrozenClock(TODAY))
+        product = loans.product(loans.pool()["id"])
+        loan = loans.lend(product["id"])
     seeded = Seeded()
-    seeded.add(household_id=household, loan_id=loan)
-    seeded.hidden |= {"胡华平", "522323197201150027"}
+    seeded.add(household_id=loan["household_id"], loan_id=loan["id"])
+    seeded.hidden |= {"胡华平", "522323197201150027"}  # the borrower's name and ID, as the builder applies
     return seeded
 
 

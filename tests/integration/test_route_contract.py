@@ -20,9 +20,11 @@ from fastapi.testclient import TestClient
 
 from shared.auth import Role
 from shared.cli.services import SERVICES, load_spec
+from shared.clock import FrozenClock
 from shared.service import build_app
 from shared.settings import StackSettings
 from tests.integration.seeders import SEEDERS, Seeding
+from tests.loans.builders import TODAY
 from tests.support.served import ServedApp
 
 pytestmark = pytest.mark.integration
@@ -39,7 +41,8 @@ BOUNDED_LISTS = {  # arrays whose length is fixed by code or by a short configur
 
 
 def service_app(name: str, stack: StackSettings) -> Any:
-    return build_app(load_spec(name), stack=stack)
+    """A service's app on a frozen clock (seeders move it to end a notice period, as the services' own tests do)."""
+    return build_app(load_spec(name), stack=stack, clock=FrozenClock(TODAY))
 
 
 @dataclass

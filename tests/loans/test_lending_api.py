@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.loans.conftest import OTHER_COUNTY, VILLAGE, Loans
+from tests.loans.builders import OTHER_COUNTY, VILLAGE, Loans
 
 pytestmark = pytest.mark.integration
 

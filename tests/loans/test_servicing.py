@@ -13,7 +13,7 @@ from services.loans.nightly import NIGHTLY
 from shared.clock import FrozenClock
 from shared.db import Database
 from shared.jobs import PeriodicRunner
-from tests.loans.conftest import Loans, at
+from tests.loans.builders import Loans, at
 
 pytestmark = pytest.mark.integration
 D = Decimal

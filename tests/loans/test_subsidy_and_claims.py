@@ -9,7 +9,7 @@ import pytest
 
 from services.loans import subsidies
 from services.loans.domain.subsidy import earned_share
-from tests.loans.conftest import Loans, at, funds_answer, publish
+from tests.loans.builders import Loans, at, funds_answer, publish
 from tests.support.procs import wait_until
 
 pytestmark = pytest.mark.integration
