@@ -71,7 +71,8 @@ from services.funds.schemas import (
     LayoutPublic,
     MovementCreate,
     MovementPublic,
-    NoticeEnd,
+    ObjectionCreate,
+    ObjectionPublic,
     PaymentCreate,
     PaymentPublic,
     PoolCreate,
@@ -141,7 +142,6 @@ Inspecting = Annotated[
 Staff = Annotated[
     Principal, Depends(require(Role.village_cadre, Role.township_reviewer, Role.county_office, Role.system))
 ]
-NoticeKeeper = Annotated[Principal, Depends(require(Role.township_reviewer, Role.county_office, Role.system))]
 Inspector = Annotated[Principal, Depends(require(Role.auditor, Role.county_office, Role.system))]
 RegionPath = Annotated[str, Path(pattern=r"^\d{2,12}$", description="a region code or prefix")]
 YearPath = Annotated[int, Path(ge=2000, le=2100)]
@@ -410,12 +410,21 @@ def send_back(project_id: str, body: SendBack, session: SessionDep, principal: S
     return projects.project_public(session, project)
 
 
-@router.post("/projects/{project_id}/notice-end", response_model=ProjectPublic, tags=["projects"])
-def end_notice(project_id: str, body: NoticeEnd, session: SessionDep, principal: NoticeKeeper) -> ProjectPublic:
-    """The public notice of a step ended (公示期满): on to the next step, or back to it after an objection."""
+@router.post("/projects/{project_id}/objections", status_code=201, response_model=ObjectionPublic, tags=["projects"])
+def file_objection(project_id: str, body: ObjectionCreate, session: SessionDep, principal: Staff) -> ObjectionPublic:
+    """An objection raised while the project's notice runs (公示异议); when the period is over the project goes
+    back to the noticed step for re-review. The notice itself ends by the clock, never by a call."""
     project = projects.get_project(session, project_id, principal)
-    approval.end_notice(session, project, body, principal)
-    return projects.project_public(session, project)
+    return ObjectionPublic(**approval.file_objection(session, project, body, principal).model_dump())
+
+
+@router.get("/projects/{project_id}/objections", response_model=Page[ObjectionPublic], tags=["projects"])
+def list_objections(
+    project_id: str, session: ReadSessionDep, principal: Reader, page: PageDep
+) -> Page[ObjectionPublic]:
+    project = projects.get_project(session, project_id, principal)
+    rows, cursor = approval.objections(session, project, page)
+    return Page(items=[ObjectionPublic(**o.model_dump()) for o in rows], next_cursor=cursor)
 
 
 @router.get("/projects/{project_id}/steps", response_model=Page[TransitionPublic], tags=["projects"])

@@ -2,25 +2,31 @@
 
 The default template (``templates/project_approval.yaml``) is 户申请 → 村审核 (with the village's public notice)
 → 乡镇审查 → 县审批. Taking the step tagged ``approve`` checks the share rules and approves the project.
+
+A notice runs its whole period (公示期, working days as the template says); nobody ends it early. The periodic
+job ``project-notices`` ends each one once its period is over: the project goes on, or back to the noticed step
+for re-review if an objection was raised during that notice.
 """
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from services.funds import projects
-from services.funds.models import WORKFLOW, Project
-from services.funds.schemas import NoticeEnd, ProjectCreate, SendBack, StepTake
+from services.funds.domain.notices import notice_days, notice_end
+from services.funds.models import WORKFLOW, Project, ProjectObjection
+from services.funds.schemas import ObjectionCreate, ProjectCreate, SendBack, StepTake
 from shared import audit
 from shared.auth import Principal
 from shared.clock import session_clock
 from shared.db import Database
 from shared.errors import Conflict
-from shared.pagination import PageParams
-from shared.refusals import Refusal, Refused
+from shared.jobs import PeriodicJob
+from shared.pagination import PageParams, paginate
 from shared.scope import require_region
 from shared.workflow import engine, store, template
 from shared.workflow.engine import Actor, Move, Progress, Status
@@ -28,6 +34,7 @@ from shared.workflow.template import Template, TemplateBody
 
 CODE = "project_approval"
 APPROVE_TAG = "approve"
+NOTICE_ACTOR = "system:notice-period"
 BUILTIN = Path(__file__).parent / "templates"
 
 
@@ -84,18 +91,24 @@ def _template_of(session: Session, project: Project) -> Template:
     return store.get(session, WORKFLOW, project.template_id)
 
 
-def _apply(session: Session, project: Project, move: Move, principal: Principal) -> None:
-    store.record(
-        session, WORKFLOW, instance_id=project.id, move=move, actor=principal.subject, now=session_clock(session).now()
-    )
+def _apply(session: Session, project: Project, move: Move, actor: str) -> None:
+    now = session_clock(session).now()
+    store.record(session, WORKFLOW, instance_id=project.id, move=move, actor=actor, now=now)
     project.step_index, project.workflow_status = move.after.step_index, move.after.status.value
     project.held_step = move.after.held_step
+    if move.after.status is Status.held and move.before.status is not Status.held:
+        spec = engine.step_of(_template_of(session, project), move.step).notice
+        assert spec is not None
+        project.notice_started_at = now
+        project.notice_ends_at = notice_end(now, notice_days(spec.level.value, spec.days))
+    elif move.after.status is not Status.held:
+        project.notice_started_at = project.notice_ends_at = None
     if move.after.status is Status.rejected:
         project.status = "rejected"
     session.add(project)
     audit.record(
         session,
-        actor=principal.subject,
+        actor=actor,
         action=f"project.step.{move.action.value}",
         resource=f"project/{project.id}",
         detail={
@@ -131,7 +144,7 @@ def take(session: Session, project: Project, body: StepTake, principal: Principa
         comment=body.comment,
         refusals=refusals,
     )
-    _apply(session, project, move, principal)
+    _apply(session, project, move, principal.subject)
     if approving:
         projects.mark_approved(session, project, warnings, principal, note=body.comment)
     return list(warnings)
@@ -147,16 +160,83 @@ def send_back(session: Session, project: Project, body: SendBack, principal: Pri
         region_code=project.region_code,
         reason=body.reason,
     )
-    _apply(session, project, move, principal)
+    _apply(session, project, move, principal.subject)
 
 
-def end_notice(session: Session, project: Project, body: NoticeEnd, principal: Principal) -> None:
-    """The village notice ended (公示期满): on to the next step, or back to re-review after an objection."""
-    if body.objected and not (body.note or "").strip():
-        raise Refused(Refusal(code="reason_missing", field="note", message="an objection needs its content"))
-    move = engine.end_notice(_template_of(session, project), _progress(project), objected=body.objected)
-    move = Move(move.action, move.step, move.before, move.after, None, {}, body.note)
-    _apply(session, project, move, principal)
+def file_objection(session: Session, project: Project, body: ObjectionCreate, principal: Principal) -> ProjectObjection:
+    """An objection raised while the notice runs; at the period's end it sends the project back for re-review."""
+    session.refresh(project, with_for_update=True)  # the job ending this notice waits, or this sees it ended
+    now = session_clock(session).now()
+    if project.held_step is None or project.notice_ends_at is None:
+        raise Conflict("no public notice of this project is running", field="project_id")
+    if now >= project.notice_ends_at:
+        raise Conflict(f"the notice ended at {project.notice_ends_at.isoformat()}", field="project_id")
+    objection = ProjectObjection(
+        project_id=project.id,
+        region_code=project.region_code,
+        step=project.held_step,
+        notice_ends_at=project.notice_ends_at,
+        objector=body.objector,
+        content=body.content,
+        filed_by=principal.subject,
+        filed_at=now,
+    )
+    session.add(objection)
+    session.flush()
+    audit.record(
+        session,
+        actor=principal.subject,
+        action="project.objection",
+        resource=f"project/{project.id}",
+        detail={"objection_id": objection.id, "step": objection.step, "objector": objection.objector},
+    )
+    return objection
+
+
+def objections(session: Session, project: Project, page: PageParams) -> tuple[list[ProjectObjection], str | None]:
+    query = select(ProjectObjection).where(ProjectObjection.project_id == project.id)
+    return paginate(session, query, order=[col(ProjectObjection.id)], page=page)
+
+
+def _objections_to(session: Session, project: Project) -> list[ProjectObjection]:
+    """The objections raised during the project's running notice (an earlier notice's do not count again)."""
+    query = select(ProjectObjection).where(
+        ProjectObjection.project_id == project.id, ProjectObjection.notice_ends_at == project.notice_ends_at
+    )
+    return list(session.exec(query.order_by(col(ProjectObjection.id))))
+
+
+def end_notice(session: Session, project: Project) -> None:
+    """The notice's period is over (公示期满): on to the next step, or back to re-review after an objection."""
+    raised = _objections_to(session, project)
+    move = engine.end_notice(_template_of(session, project), _progress(project), objected=bool(raised))
+    note = "；".join(f"{o.objector}：{o.content}" for o in raised) if raised else "公示期满无异议"
+    _apply(session, project, Move(move.action, move.step, move.before, move.after, None, {}, note[:1000]), NOTICE_ACTOR)
+
+
+def end_due_notices(session: Session, day: date) -> str:
+    """The periodic job: every project notice whose period is over by now ends (a re-run finds nothing left).
+
+    ``day`` is the runner's period; the cut-off is the clock's now, so a re-run of a past day never ends a
+    notice early and ends only what a missed run left."""
+    now = session_clock(session).now()
+    query = select(Project).where(
+        Project.workflow_status == Status.held.value,
+        col(Project.notice_ends_at).is_not(None),
+        col(Project.notice_ends_at) <= now,
+    )
+    due = list(session.exec(query.order_by(col(Project.id)).with_for_update()))
+    for project in due:
+        end_notice(session, project)
+    return f"ended {len(due)} project notice(s)"
+
+
+NOTICE_JOB = PeriodicJob(
+    name="project-notices",
+    run=end_due_notices,
+    every=timedelta(minutes=1),
+    description="end the project notices whose period is over (公示期满)",
+)
 
 
 def history(session: Session, project: Project, page: PageParams) -> tuple[list[store.Transition], str | None]:

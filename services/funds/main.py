@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.funds.api import router
+from services.funds.approval import NOTICE_JOB
 from services.funds.events import SUBSCRIPTIONS
 from services.funds.findings import ANOMALY_JOB
 from services.funds.models import FundsTable
@@ -17,6 +18,6 @@ SPEC = ServiceSpec(
     routers=[router],
     migrations=Path(__file__).parent / "migrations",
     subscriptions=SUBSCRIPTIONS,
-    periodic=(ANOMALY_JOB,),
+    periodic=(ANOMALY_JOB, NOTICE_JOB),
 )
 create_app = app_factory(SPEC)

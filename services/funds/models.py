@@ -147,6 +147,25 @@ class Project(FundsTable, table=True):
     step_index: int = 0
     workflow_status: str = Field(default="open", max_length=12)
     held_step: str | None = Field(default=None, max_length=40)
+    # The running notice of ``held_step``: when it was posted and when its period is over (the job ends it then).
+    notice_started_at: datetime | None = Stamp(default=None)
+    notice_ends_at: datetime | None = Stamp(default=None, index=True)
+
+
+class ProjectObjection(FundsTable, table=True):
+    """An objection (异议) to a project raised while its notice runs; the notice it was raised on is its end."""
+
+    __tablename__ = "project_objection"
+
+    id: str = Id()
+    project_id: str = Ref(foreign_key="project.id", index=True)
+    region_code: str = Field(max_length=12, index=True)
+    step: str = Field(max_length=40)
+    notice_ends_at: datetime = Stamp()
+    objector: str = Field(max_length=60)
+    content: str = Field(max_length=1000)
+    filed_by: str = Field(max_length=120)
+    filed_at: datetime = Stamp()
 
 
 class ProjectLine(FundsTable, table=True):

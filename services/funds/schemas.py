@@ -13,6 +13,8 @@ from services.funds.domain.assets import Movement
 from services.funds.domain.ledger import AccountKind, TransactionKind
 from services.funds.domain.policy import ProjectKind, RuleSetBody, SourceKind, SourceLevel
 from shared.money import Money
+from shared.text import Name
+from shared.text import Text as FreeText
 
 REGION = r"^\d{12}$"
 REGION_PREFIX = r"^\d{2,12}$"
@@ -212,6 +214,8 @@ class ProjectPublic(BaseModel):
     template_id: str | None
     workflow_status: str
     held_step: str | None
+    notice_started_at: datetime | None = None
+    notice_ends_at: datetime | None = None
     next_step: str | None = None
 
 
@@ -240,9 +244,23 @@ class SendBack(Body):
     reason: str = Field(min_length=1, max_length=1000)
 
 
-class NoticeEnd(Body):
-    objected: bool = False
-    note: str | None = Field(default=None, max_length=1000)
+class ObjectionCreate(Body):
+    """An objection raised while the project's notice runs (who raised it, what it says)."""
+
+    objector: Name = Field(min_length=1, max_length=60)
+    content: FreeText = Field(min_length=1, max_length=1000)
+
+
+class ObjectionPublic(BaseModel):
+    id: str
+    project_id: str
+    region_code: str
+    step: str
+    notice_ends_at: datetime
+    objector: str
+    content: str
+    filed_by: str
+    filed_at: datetime
 
 
 class StepPublic(BaseModel):

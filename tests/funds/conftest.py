@@ -26,7 +26,7 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def funds_url(service_database: Callable[..., str]) -> str:
-    return service_database("funds")
+    return service_database("funds", run_jobs=False)  # the tests tick the periodic jobs on the frozen clock
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -35,17 +36,25 @@ STEPS = [
 
 
 def approve(api: TestClient, project: dict[str, Any], *, acknowledge: bool = True) -> dict[str, Any]:
-    """Take every step of the default approval template, with the village notice ending without objection."""
+    """Take every step of the default approval template; the village notice runs its period without objection
+    and the periodic job ends it (the clock moves to the notice's end)."""
     region = project["region_code"]
-    county = headers_for("county_office", region[:6], "county-finance")
     result: dict[str, Any] = {}
     for key, role, digits, evidence in STEPS:
         who = headers_for(role, region[:digits], f"{role}-1")
         body = {"step": key, "evidence": evidence, "acknowledge_warnings": acknowledge}
         result = ok(api.post(f"{API}/projects/{project['id']}/steps", json=body, headers=who), 200)
         if key == "village_review":
-            ok(api.post(f"{API}/projects/{project['id']}/notice-end", json={}, headers=county), 200)
+            assert "project-notices:" in " ".join(run_notice_period(api, result["project"]))
     return result
+
+
+def run_notice_period(api: TestClient, project: dict[str, Any]) -> list[str]:
+    """Move the frozen clock to the end of the project's running notice and tick the periodic jobs."""
+    runtime = api.app.state.runtime  # type: ignore[attr-defined]
+    clock = runtime.db.clock
+    clock.advance(max(datetime.fromisoformat(project["notice_ends_at"]) - clock.now(), timedelta(0)))
+    return list(runtime.periodic.tick())
 
 
 def ok(response: Any, status: int = 201) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.funds.flows import API, STEPS, VILLAGE, approve, headers_for, make_budget, ok
+from tests.funds.flows import API, STEPS, VILLAGE, approve, headers_for, make_budget, ok, run_notice_period
 
 pytestmark = pytest.mark.integration
 CADRE = headers_for("village_cadre", VILLAGE, "cadre-xiajie")
@@ -47,19 +47,13 @@ def test_steps_in_order_with_roles_evidence_and_notice(api, county, sql):
     held = ok(step(api, project, "village_review", CADRE), 200)["project"]
     assert (held["workflow_status"], held["held_step"]) == ("held", "village_review")
     assert step(api, project, "township_check", TOWNSHIP).status_code == 409  # the notice is running
-    refused = api.post(f"{API}/projects/{project['id']}/notice-end", json={"objected": True}, headers=county)
-    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "note"
-    back = ok(
-        api.post(
-            f"{API}/projects/{project['id']}/notice-end",
-            headers=county,
-            json={"objected": True, "note": "村民反映受益户名单不公"},
-        ),
-        200,
-    )
+    objection = {"objector": "王五", "content": "村民反映受益户名单不公"}
+    ok(api.post(f"{API}/projects/{project['id']}/objections", json=objection, headers=CADRE))
+    run_notice_period(api, held)
+    back = ok(api.get(f"{API}/projects/{project['id']}", headers=county), 200)
     assert back["next_step"] == "village_review"
-    ok(step(api, project, "village_review", CADRE), 200)
-    ok(api.post(f"{API}/projects/{project['id']}/notice-end", json={}, headers=county), 200)
+    again = ok(step(api, project, "village_review", CADRE), 200)["project"]
+    run_notice_period(api, again)
     ok(step(api, project, "township_check", TOWNSHIP), 200)
     assert step(api, project, "county_approval", TOWNSHIP).status_code == 403
     done = ok(step(api, project, "county_approval", county), 200)["project"]
@@ -83,8 +77,7 @@ def test_township_rejects_and_sends_back(api, county):
     _, budget = make_budget(api, county)
     project = new_project(api, county, budget)
     ok(step(api, project, "application", CADRE), 200)
-    ok(step(api, project, "village_review", CADRE), 200)
-    ok(api.post(f"{API}/projects/{project['id']}/notice-end", json={}, headers=county), 200)
+    run_notice_period(api, ok(step(api, project, "village_review", CADRE), 200)["project"])
     back = ok(
         api.post(
             f"{API}/projects/{project['id']}/send-back",
@@ -94,8 +87,7 @@ def test_township_rejects_and_sends_back(api, county):
         200,
     )
     assert back["next_step"] == "village_review"
-    ok(step(api, project, "village_review", CADRE), 200)
-    ok(api.post(f"{API}/projects/{project['id']}/notice-end", json={}, headers=county), 200)
+    run_notice_period(api, ok(step(api, project, "village_review", CADRE), 200)["project"])
     rejected = ok(step(api, project, "township_check", TOWNSHIP, reject=True, comment="非贫困户受益"), 200)
     assert rejected["project"]["status"] == "rejected"
     assert step(api, project, "county_approval", county).status_code == 409
@@ -108,9 +100,9 @@ def test_share_breach_needs_acknowledging(api, county):
     assert response.status_code == 401
     for key, *_ in STEPS[:3]:
         who = CADRE if key != "township_check" else TOWNSHIP
-        ok(step(api, road, key, who), 200)
+        taken = ok(step(api, road, key, who), 200)
         if key == "village_review":
-            ok(api.post(f"{API}/projects/{road['id']}/notice-end", json={}, headers=county), 200)
+            run_notice_period(api, taken["project"])
     shares = ok(api.get(f"{API}/projects/{road['id']}/shares", headers=county), 200)
     assert next(s for s in shares if s["code"] == "industry_share")["breached"]
     refused = step(api, road, "county_approval", county)
