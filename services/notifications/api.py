@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from services.notifications import service
+from services.notifications import calendar, reports, service
 from services.notifications.domain.segments import count_segments
 from services.notifications.schemas import (
     BroadcastCreate,
@@ -18,7 +19,11 @@ from services.notifications.schemas import (
     ContactKind,
     ContactPublic,
     ContactSet,
+    DutyCompliance,
+    DutyRuleCreate,
+    DutyRulePublic,
     HouseholdRecipientPublic,
+    MessageGroup,
     MessagePublic,
     MessageReport,
     OptOutCreate,
@@ -30,7 +35,7 @@ from services.notifications.schemas import (
     TemplatePublic,
 )
 from shared.auth import Principal, Role, require
-from shared.deps import ReadSessionDep, SessionDep
+from shared.deps import ClockDep, ReadSessionDep, SessionDep
 from shared.errors import Unauthorized, ValidationFailed
 from shared.masking import mask_phone
 from shared.pagination import Page, PageDep
@@ -184,6 +189,66 @@ def confirm_broadcast(broadcast_id: Id, request: Request, session: SessionDep, p
 def message_report(session: ReadSessionDep, principal: Reader, region: RegionParam = None) -> MessageReport:
     """Messages by region, kind and status; delivery rate; opt-outs."""
     return service.message_report(session, principal, region=region)
+
+
+@router.get("/reports/duties", response_model=Page[DutyCompliance])
+def duty_compliance_report(
+    session: ReadSessionDep,
+    principal: Reader,
+    page: PageDep,
+    by: reports.GroupBy = "helper",
+    month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")] = None,
+    region: RegionParam = None,
+) -> Page[DutyCompliance]:
+    """Duty compliance per helper, unit or village and month: due, done, missed, still open."""
+    items, cursor = reports.duty_compliance(session, principal, page, by=by, month=month, region=region)
+    return Page(items=items, next_cursor=cursor)
+
+
+@router.get("/reports/message-groups", response_model=Page[MessageGroup])
+def message_group_report(
+    session: ReadSessionDep,
+    principal: Reader,
+    page: PageDep,
+    by: reports.GroupBy = "village",
+    region: RegionParam = None,
+) -> Page[MessageGroup]:
+    """Messages per helper, unit or village: by status, the delivery rate, the numbers that opted out."""
+    items, cursor = reports.message_groups(session, principal, page, by=by, region=region)
+    return Page(items=items, next_cursor=cursor)
+
+
+@router.post("/duty-rules", status_code=201, response_model=DutyRulePublic)
+def create_duty_rule(body: DutyRuleCreate, session: SessionDep, principal: County) -> DutyRulePublic:
+    """A new version of a duty for a jurisdiction from a day on (county office or system)."""
+    return DutyRulePublic.model_validate(calendar.rule_public(calendar.create_rule(session, body, principal)))
+
+
+@router.get("/duty-rules", response_model=Page[DutyRulePublic])
+def list_duty_rules(
+    session: ReadSessionDep,
+    principal: Reader,
+    page: PageDep,
+    region: RegionParam = None,
+    code: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_]{1,39}$")] = None,
+) -> Page[DutyRulePublic]:
+    """Every version bearing on your region: its own, those below it, and those above it that it inherits."""
+    rows, cursor = calendar.list_rules(session, principal, page, region=region, code=code)
+    return Page(items=[DutyRulePublic.model_validate(calendar.rule_public(r)) for r in rows], next_cursor=cursor)
+
+
+@router.get("/duty-rules/in-force", response_model=Page[DutyRulePublic])
+def duty_rules_in_force(
+    session: ReadSessionDep,
+    principal: Reader,
+    clock: ClockDep,
+    page: PageDep,
+    region: Annotated[str, Query(pattern=r"^\d{2,12}$", description="the village (or any region) governed")],
+    on: Annotated[date | None, Query(description="the day; today when absent")] = None,
+) -> Page[DutyRulePublic]:
+    """The rule of each duty that governs ``region`` on ``on``: the most specific jurisdiction wins."""
+    rows = calendar.rules_in_force(session, principal, region=region, day=on or clock.today())
+    return Page(items=[DutyRulePublic.model_validate(calendar.rule_public(r)) for r in rows])
 
 
 @router.get("/recipients", response_model=Page[HouseholdRecipientPublic])

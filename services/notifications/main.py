@@ -10,8 +10,9 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 
-from services.notifications import events
+from services.notifications import events, registry
 from services.notifications.api import callbacks, router
+from services.notifications.directory import DIRECTORY_JOBS
 from services.notifications.duties import DUTY_JOBS
 from services.notifications.models import NotificationsTable
 from services.notifications.providers.base import Provider
@@ -34,6 +35,7 @@ async def sender_lifespan(app: FastAPI) -> AsyncIterator[None]:
     runtime = app.state.runtime
     settings = NotificationSettings()
     events.SETTINGS[:] = [settings]
+    registry.STACKS[:] = [app.state.stack]
     provider = build_provider(settings, runtime.db.clock.now)
     sender = Sender(runtime.db, provider, settings, metrics=SenderMetrics(runtime.metrics.registry))
     app.state.notifications = NotificationsRuntime(settings, provider, sender)
@@ -56,6 +58,6 @@ SPEC = ServiceSpec(
     routers=[router, callbacks, worker],
     migrations=Path(__file__).parent / "migrations",
     subscriptions=events.SUBSCRIPTIONS,
-    periodic=DUTY_JOBS,
+    periodic=(*DIRECTORY_JOBS, *DUTY_JOBS),
 )
 create_app = app_factory(SPEC)

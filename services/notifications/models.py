@@ -64,6 +64,8 @@ class Contact(NotificationsTable, table=True):
     phone: str | None = Field(default=None, max_length=11, index=True)
     source: str = Field(default="operator", max_length=20)
     updated_at: datetime = _when()
+    unit_id: str | None = Field(default=None, max_length=36, index=True)  # a helper's unit, from the registry
+    active: bool = True  # False once the registry ends the helper or dissolves the household
 
 
 class OptOut(NotificationsTable, table=True):
@@ -170,3 +172,55 @@ class Broadcast(NotificationsTable, table=True):
     created_by: str = Field(max_length=100)
     created_at: datetime = _when()
     confirmed_at: datetime | None = _when(default=None)
+
+
+class DirectorySync(NotificationsTable, table=True):
+    """How far the contact directory has read the registry's phone directory, per list (helpers, households):
+    the newest change taken; the next sync asks from there (inclusive: re-reading a row changes nothing)."""
+
+    list_name: str = Field(primary_key=True, max_length=20)
+    watermark: datetime = _when()
+    synced_at: datetime = _when()
+    rows_taken: int = 0
+
+
+class DutyRuleVersion(NotificationsTable, table=True):
+    """A duty rule (帮扶责任人工作日历) for a jurisdiction from a day on: the most specific jurisdiction wins
+    (village > township > county > province > built-in ``""``), then the latest effective day."""
+
+    __table_args__ = (UniqueConstraint("code", "region_code", "effective_from"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    code: str = Field(max_length=40)
+    region_code: str = Field(max_length=12, index=True)
+    effective_from: date
+    title: str = Field(max_length=60)
+    actor_role: str = Field(default="helper", max_length=20)
+    frequency: str = Field(max_length=12)
+    remind_day: int
+    escalate_day: int = 0
+    template_code: str = Field(default="duty_reminder", max_length=40)
+    enabled: bool = True
+    created_by: str = Field(max_length=100)
+    created_at: datetime = _when()
+
+
+class DutyOutcome(NotificationsTable, table=True):
+    """One duty of one helper for one household in one period: open, done (contact logged, reminder skipped)
+    or missed (the period ended without it). Written by the duty job; the compliance report counts these."""
+
+    __table_args__ = (
+        UniqueConstraint("rule_code", "period_key", "helper_id", "household_id"),
+        Index("ix_dutyoutcome_month", "month", "village_code"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    rule_code: str = Field(max_length=40)
+    period_key: str = Field(max_length=10)
+    month: str = Field(max_length=7)  # the month the period ends in (YYYY-MM)
+    helper_id: str = Field(max_length=36, index=True)
+    unit_id: str | None = Field(default=None, max_length=36)
+    household_id: str = Field(max_length=36)
+    village_code: str = Field(max_length=12)
+    status: str = Field(max_length=8)
+    updated_at: datetime = _when()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from services.notifications.domain.duties import Frequency
 
 ContactKind = Literal["helper", "household", "township_officer", "info_officer"]
 Audience = Literal["helper", "household", "township_officer", "info_officer"]
@@ -147,3 +149,48 @@ class MessageReport(BaseModel):
     rows: list[StatusCount]
     delivery_rate: float | None = Field(description="delivered ÷ (delivered + sent + failed), None when nothing went")
     opt_outs: int
+
+
+class DutyRuleCreate(BaseModel):
+    """A duty rule for a jurisdiction from ``effective_from`` on (帮扶责任人工作日历)."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$", description="the duty, e.g. monthly_contact")
+    region_code: str = Field(pattern=r"^\d{2,12}$", description="the jurisdiction: province, county, township, village")
+    effective_from: date
+    title: str = Field(min_length=2, max_length=60, description="what the helper has to do, as the SMS says it")
+    actor_role: Literal["helper"] = "helper"
+    frequency: Frequency
+    remind_day: int = Field(ge=1, le=366, description="the day of the period the reminder goes out (1 = first)")
+    escalate_day: int = Field(
+        default=0, ge=0, le=366, description="the day of the next period the township hears who missed it (0: never)"
+    )
+    template_code: str = Field(default="duty_reminder", pattern=r"^[a-z][a-z0-9_]{1,39}$")
+    enabled: bool = Field(default=True, description="false switches the duty off in this jurisdiction")
+
+
+class DutyRulePublic(DutyRuleCreate):
+    id: str
+    built_in: bool
+    created_by: str
+    created_at: datetime
+
+
+class DutyCompliance(BaseModel):
+    """One helper's, unit's or village's duties in a month: due = done + missed + open (households × duties)."""
+
+    group: str = Field(description="the helper id, unit id ('' for helpers without a unit) or village code")
+    month: str
+    due: int
+    done: int = Field(description="contact logged in time (the reminder was skipped or heeded)")
+    missed: int = Field(description="the period ended without it")
+    open: int = Field(description="not done yet, the period still running")
+
+
+class MessageGroup(BaseModel):
+    """Messages to one helper, unit or village by status, the delivery rate and the numbers that opted out."""
+
+    group: str
+    messages: int
+    by_status: dict[str, int]
+    delivery_rate: float | None = Field(description="delivered ÷ (delivered + sent + failed), None when nothing went")
+    opted_out: int = Field(description="distinct numbers of this group that replied TD")

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from shared.refusals import Refusal
+
 
 class Frequency(StrEnum):
     monthly = "monthly"
@@ -15,6 +17,10 @@ class Frequency(StrEnum):
 
 
 MONTHS = {Frequency.monthly: 1, Frequency.quarterly: 3, Frequency.half_yearly: 6, Frequency.yearly: 12}
+# The shortest period of each frequency (February; Q1 and H1 of a common year): a reminder day past it would
+# not fall in every period.
+SHORTEST_DAYS = {Frequency.monthly: 28, Frequency.quarterly: 90, Frequency.half_yearly: 181, Frequency.yearly: 365}
+JURISDICTION_DIGITS = (2, 6, 9, 12)  # province, county, township, village
 
 
 @dataclass(frozen=True)
@@ -99,3 +105,44 @@ def escalation_due(rule: DutyRule, day: date) -> Period | None:
     if (day - current.start).days + 1 != rule.escalate_day:
         return None
     return previous_period(day, rule.frequency)
+
+
+@dataclass(frozen=True)
+class RuleVersion:
+    """A duty rule as a jurisdiction set it from a day on; ``region_code`` "" is the built-in default."""
+
+    region_code: str
+    effective_from: date
+    rule: DutyRule
+    enabled: bool = True
+
+
+def effective_rules(versions: list[RuleVersion], *, region_code: str, day: date) -> dict[str, RuleVersion]:
+    """Per duty code, the version in force for ``region_code`` on ``day``: of the versions whose jurisdiction
+    holds the region and that have started, the most specific jurisdiction wins, then the latest start. A
+    disabled winner switches the duty off there (it is left out)."""
+    best: dict[str, RuleVersion] = {}
+    for version in versions:
+        if not region_code.startswith(version.region_code) or version.effective_from > day:
+            continue
+        held = best.get(version.rule.code)
+        if held is None or _rank(version) > _rank(held):
+            best[version.rule.code] = version
+    return {code: v for code, v in best.items() if v.enabled}
+
+
+def _rank(version: RuleVersion) -> tuple[int, date]:
+    return len(version.region_code), version.effective_from
+
+
+def rule_refusals(*, region_code: str, frequency: Frequency, remind_day: int, escalate_day: int) -> list[Refusal]:
+    """A rule's days must fall inside every period of its frequency; its jurisdiction is a whole region level."""
+    refusals = []
+    if len(region_code) not in JURISDICTION_DIGITS:
+        refusals.append(Refusal("not_a_jurisdiction", "a province, county, township or village code", "region_code"))
+    longest = SHORTEST_DAYS[frequency]
+    if not 1 <= remind_day <= longest:
+        refusals.append(Refusal("day_outside_period", f"between 1 and {longest} for {frequency}", "remind_day"))
+    if not 0 <= escalate_day <= longest:
+        refusals.append(Refusal("day_outside_period", f"between 0 and {longest} for {frequency}", "escalate_day"))
+    return refusals
