@@ -23,6 +23,16 @@ STATUS_LABELS = {
     "reissued": "已重发",
     "cancelled": "已取消",
 }
+PROJECT_STATUS_LABELS = {
+    "bank": "项目库",
+    "approved": "已批复",
+    "rejected": "未批准",
+    "tender": "招标",
+    "construction": "施工",
+    "completed": "竣工",
+    "accepted": "已验收",
+    "cancelled": "已取消",
+}
 KIND_LABELS = {
     "industry": "产业发展",
     "infrastructure": "基础设施",
@@ -73,7 +83,7 @@ def _project_parts(
         ("实施地点", project.region_code),
         ("年度", str(project.year)),
         ("项目资金(元)", f"{total:.2f}"),
-        ("状态", project.status),
+        ("状态", PROJECT_STATUS_LABELS.get(project.status, project.status)),
     ]
     beneficiaries: list[list[object]] = [
         [_mask_household(b.household_id)]

@@ -143,6 +143,7 @@ class TestReportsAndPublicity:
         (tmp_path / "project.pdf").write_bytes(pdf.content)
         text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
         assert "扶贫项目资金公示" in text and "王小明" in text and "6217002870012345678" not in text
+        assert "已批复" in text and "approved" not in text  # the board says the status in words
         sheet = api.get(f"{API}/publicity/projects/{funded.project['id']}.xlsx", headers=county)
         path = tmp_path / "project.xlsx"
         path.write_bytes(sheet.content)
