@@ -23,7 +23,7 @@ from shared.auth import Principal, Role, require
 from shared.db import Database
 from shared.deps import ReadSessionDep, SessionDep
 from shared.disclosure import Disclosure, DisclosureDep, Reader
-from shared.idempotency import IdempotencyDep
+from shared.idempotency import Idempotency, IdempotencyDep
 from shared.pagination import Page, PageDep, PageParams
 from shared.scope import RegionParam
 
@@ -33,16 +33,29 @@ Registrar = Annotated[Principal, Depends(require(Role.village_cadre, Role.county
 
 
 @router.post("/households", status_code=201, response_model=HouseholdPublic)
-def register_household(
-    body: HouseholdCreate, session: SessionDep, principal: Registrar, idempotency: IdempotencyDep, show: DisclosureDep
+async def register_household(
+    body: HouseholdCreate, request: Request, principal: Registrar, idempotency: IdempotencyDep, show: DisclosureDep
 ) -> Response:
     """Register a household (建档立卡) with its members; 409 names a household that already holds an ID."""
+    # One trip to the thread pool for the whole transaction: a SessionDep (opened and committed in trips of its
+    # own) and a sync handler would make three.
+    return await run_in_threadpool(_register_household, request, body, principal, idempotency, show)
+
+
+def _register_household(
+    request: Request, body: HouseholdCreate, principal: Principal, idempotency: Idempotency, show: Disclosure
+) -> Response:
+    db: Database = request.app.state.db
 
     def act() -> HouseholdPublic:
         household = service.register_household(session, body, principal)
         return household_public(service.read_household(session, household.id, principal, as_of=None), show)
 
-    done = idempotency.run(session, act)
+    with db.transaction() as session:  # commits here, before the response is sent
+        request.state.write_session = session  # what the disclosure records joins the change
+        done = idempotency.run(session, act)
+        if show.handed_out:
+            show.audit(request.url.path, method=request.method)
     return done if isinstance(done, Response) else validated(done, status_code=201)  # a replay is a Response
 
 
