@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from sqlalchemy import and_, distinct, literal
+from sqlalchemy import and_, distinct, literal, literal_column
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
@@ -18,12 +18,15 @@ from shared.scope import in_scope
 GroupBy = Literal["helper", "unit", "village"]
 STATUSES = ("queued", "sending", "sent", "delivered", "failed", "suppressed")
 HELPER_PREFIX = "helper:"
+# Inline SQL, not bound values: the grouping expression is repeated in SELECT, GROUP BY and ORDER BY, and
+# PostgreSQL only sees them as one expression when no parameter differs between them.
+NO_UNIT = literal_column("''")
 
 
 def _duty_group(by: GroupBy) -> Any:
     return {
         "helper": col(DutyOutcome.helper_id),
-        "unit": func.coalesce(col(DutyOutcome.unit_id), ""),
+        "unit": func.coalesce(col(DutyOutcome.unit_id), NO_UNIT),
         "village": col(DutyOutcome.village_code),
     }[by]
 
@@ -61,9 +64,9 @@ def message_groups(
     group: Any = col(Message.region_code)
     if by != "village":
         conditions.append(col(Message.recipient).startswith(HELPER_PREFIX))
-        group = func.substr(col(Message.recipient), len(HELPER_PREFIX) + 1)
+        group = func.substr(col(Message.recipient), literal_column(str(len(HELPER_PREFIX) + 1)))
     if by == "unit":
-        group = func.coalesce(col(Contact.unit_id), "")
+        group = func.coalesce(col(Contact.unit_id), NO_UNIT)
     counts = [func.count().filter(col(Message.status) == s) for s in STATUSES]
     opted = func.count(distinct(col(Message.phone))).filter(col(Message.phone).in_(select(OptOut.phone)))
     query = sa_select(group.label("group"), func.count(), opted, *counts).select_from(Message)

@@ -21,6 +21,7 @@ from services.notifications.domain.phones import normalise_phone
 from services.notifications.main import create_app
 from services.notifications.models import Contact
 from services.notifications.sending import Sender
+from services.registry.main import create_app as create_registry
 from shared.clock import FrozenClock
 from shared.events.envelope import Envelope, subject_for
 from shared.natsserver import NatsServer
@@ -28,6 +29,7 @@ from shared.settings import StackSettings
 from tests.notifications.gateway import Gateway
 from tests.support.ports import free_port
 from tests.support.procs import wait_until
+from tests.support.served import ServedApp
 
 TODAY = datetime(2025, 6, 16, 10, 0)
 VILLAGE = "522323109001"
@@ -154,6 +156,7 @@ def settings_env(monkeypatch: pytest.MonkeyPatch, gateway: Gateway) -> Callable[
             "GATEWAY": json.dumps(gateway_settings(gateway.url)),
             "CALLBACK_TOKEN": CALLBACK_TOKEN,
             "RUN_SENDER": "false",
+            "RUN_JOBS": "false",  # the tests run the periodic jobs themselves
             "RETRY_BASE_SECONDS": "30",
             "BREAKER_THRESHOLD": "3",
             "BREAKER_COOL_DOWN_SECONDS": "60",
@@ -179,9 +182,10 @@ def start(
     db_url = database_url("notifications")
     monkeypatch.setenv("FUPIN_NOTIFICATIONS_DATABASE_URL", db_url)
 
-    def run(**overrides: str) -> Service:
+    def run(*, registry_url: str | None = None, **overrides: str) -> Service:
         settings_env(**overrides)
-        app = create_app(stack=stack, clock=clock)
+        peers = {"service_urls": {"registry": registry_url}, "service_call_attempts": 2} if registry_url else {}
+        app = create_app(stack=stack.model_copy(update=peers), clock=clock)
         port = free_port()
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)
@@ -200,3 +204,17 @@ def start(
 @pytest.fixture
 def svc(start: Callable[..., Service]) -> Service:
     return start()
+
+
+@pytest.fixture
+def registry(service_database: Callable[..., str], stack: StackSettings, clock: FrozenClock) -> Iterator[ServedApp]:
+    """The real registry on a port of its own, on the test's backend and clock, its jobs off."""
+    service_database("registry", run_jobs=False)
+    with ServedApp(create_registry(stack=stack, clock=clock)) as served:
+        yield served
+
+
+@pytest.fixture
+def beside_registry(start: Callable[..., Service], registry: ServedApp) -> Service:
+    """The notifications service reading that registry over HTTP (its directory and its coverage)."""
+    return start(registry_url=registry.url)
