@@ -3,8 +3,9 @@ field, never every row in memory at once.
 
 The database formats every value as text (booleans ``true``/``false``, dates ``YYYY-MM-DD``). On PostgreSQL the
 CSV itself comes from ``COPY (SELECT …) TO STDOUT WITH (FORMAT csv)``, streamed through the driver in chunks of
-``CHUNK`` bytes. On SQLite each row comes back as its finished CSV line (``printf``), ``PAGE`` rows a round trip.
-Rows come in no particular order (an ``ORDER BY`` would sort millions of rows for a reader that does not care).
+``CHUNK`` bytes. On SQLite each row comes back as its finished CSV line (``printf``, as bytes), ``PAGE`` rows a
+round trip. Rows come in no particular order (an ``ORDER BY`` would sort millions of rows for a reader that does
+not care).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from sqlalchemy import ColumnElement, Dialect, case, func, literal, select
+from sqlalchemy import ColumnElement, Dialect, LargeBinary, case, cast, func, literal, select
 from sqlalchemy.sql import Select
 from sqlmodel import col
 
@@ -73,13 +74,14 @@ def _compiled(query: Select[Any], dialect: Dialect) -> tuple[str, Any]:
 
 def _sqlite_lines(raw: Any, region: str, dialect: Dialect) -> Iterator[bytes]:
     values = _values("sqlite")
-    line = func.printf(",".join(["%s"] * len(values)) + "\n", *values)
+    # as a BLOB the line comes back as the UTF-8 bytes SQLite holds, never decoded into a str and encoded again
+    line = cast(func.printf(",".join(["%s"] * len(values)) + "\n", *values), LargeBinary)
     sql, params = _compiled(_select(region, [line]), dialect)
     cursor = raw.cursor()
     try:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(PAGE):
-            yield "".join([r[0] for r in rows]).encode()
+            yield b"".join([r[0] for r in rows])
     finally:
         cursor.close()
 
