@@ -7,7 +7,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, Table, Text, and_, bindparam, cast, exists, func, insert, or_
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    insert,
+    or_,
+)
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -513,37 +527,35 @@ def _filtered(query: Select[Any], filters: HouseholdFilters, today: date) -> Sel
     return query
 
 
+# The list's three statements about a page, built once (an IN of fifty ids expands at run time).
+_PAGE_IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
+_HEADS_READ = core_select(MEMBER.c.id, MEMBER.c.name, MEMBER.c.id_number).where(
+    MEMBER.c.id.in_(bindparam("heads", expanding=True))
+)
+_COUNTS_READ = (
+    core_select(MEMBER.c.household_id, func.count())
+    .where(MEMBER.c.household_id.in_(_PAGE_IDS), MEMBER.c.active)
+    .group_by(MEMBER.c.household_id)
+)
+_HELPER_COUNTS_READ = (
+    core_select(PAIRING.c.household_id, func.count())
+    .where(PAIRING.c.household_id.in_(_PAGE_IDS), paired_on(bindparam("day")))
+    .group_by(PAIRING.c.household_id)
+)
+
+
 def summaries(db: Connection | Session, households: list[Any], today: date) -> list[dict[str, Any]]:
     """List rows (``HouseholdSummary``'s fields): head name and masked ID, active member count, helper gap; three
     queries for the whole page, Core rows only."""
     ids = [h.id for h in households]
-    heads = {
-        m.id: m
-        for m in db.execute(
-            core_select(MEMBER.c.id, MEMBER.c.name, MEMBER.c.id_number).where(
-                MEMBER.c.id.in_([h.head_member_id for h in households])
-            )
-        )
-    }
-    counts = dict(
-        db.execute(
-            core_select(MEMBER.c.household_id, func.count())
-            .where(MEMBER.c.household_id.in_(ids), MEMBER.c.active)
-            .group_by(MEMBER.c.household_id)
-        ).all()
-    )
-    helpers = dict(
-        db.execute(
-            core_select(PAIRING.c.household_id, func.count())
-            .where(PAIRING.c.household_id.in_(ids), paired_on(today))
-            .group_by(PAIRING.c.household_id)
-        ).all()
-    )
+    heads = {m.id: m for m in db.execute(_HEADS_READ, {"heads": [h.head_member_id for h in households]})}
+    counts: dict[str, int] = dict(db.execute(_COUNTS_READ, {"ids": ids}).tuples().all())
+    helpers: dict[str, int] = dict(db.execute(_HELPER_COUNTS_READ, {"ids": ids, "day": today}).tuples().all())
+    names = [c.name for c in _SUMMARY_COLUMNS[:-2]]  # without head_member_id and dissolved_on
     out = []
     for h in households:
         head = heads.get(h.head_member_id)
-        item = dict(h._mapping)
-        del item["head_member_id"], item["dissolved_on"]
+        item = dict(zip(names, h, strict=False))
         item |= {
             "head_name": head.name if head else None,
             "head_id_number": mask_resident_id(head.id_number) if head else None,
