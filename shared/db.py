@@ -128,6 +128,8 @@ def _queue_writers(engine: Engine) -> None:
         conn.info["queued_writer"] = held
 
     def _release(conn: Any) -> None:
+        if conn.invalidated:  # its record let go when it was invalidated (and its info is out of reach now)
+            return
         if conn.info.pop("queued_writer", False):
             lock.release()
 

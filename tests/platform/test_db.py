@@ -1,0 +1,124 @@
+"""SQLite under concurrency: a process's writers queue for the write lock and every one commits, the queue lets go
+of a transaction however it ends, and the read pool keeps its connections instead of opening new ones."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, text
+
+from shared.db import READ_POOL, Database, make_engine
+
+WRITERS = 8
+WRITES_EACH = 25
+
+
+@pytest.fixture
+def writer(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (who INTEGER, n INTEGER)"))
+    yield engine
+    engine.dispose()
+
+
+def in_threads(work: Callable[[int], None], count: int) -> list[BaseException]:
+    """Run ``work(i)`` in ``count`` threads at once; the errors they raised."""
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            work(i)
+        except BaseException as exc:  # collected, asserted on below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)  # a hang guard, not a measure: a stuck queue leaves a thread alive
+    assert not any(t.is_alive() for t in threads), "a writer never got the write lock"
+    return errors
+
+
+def count(engine: Engine, sql: str = "SELECT count(*) FROM t") -> Any:
+    with engine.connect() as conn:
+        return conn.execute(text(sql)).scalar()
+
+
+def test_concurrent_writers_all_commit_in_turn(writer: Engine) -> None:
+    def write(who: int) -> None:
+        for _ in range(WRITES_EACH):
+            with writer.begin() as conn:  # read-then-write: safe only because BEGIN IMMEDIATE holds the lock
+                last = conn.execute(text("SELECT coalesce(max(n), -1) FROM t WHERE who = :w"), {"w": who}).scalar()
+                conn.execute(text("INSERT INTO t VALUES (:w, :n)"), {"w": who, "n": last + 1})
+
+    assert in_threads(write, WRITERS) == []
+    assert count(writer) == WRITERS * WRITES_EACH
+    assert count(writer, "SELECT count(DISTINCT who || '-' || n) FROM t") == WRITERS * WRITES_EACH
+
+
+@pytest.mark.parametrize(
+    "ending",
+    ["error in the block", "closed without commit", "connection invalidated"],
+)
+def test_the_queue_lets_go_however_a_transaction_ends(writer: Engine, ending: str) -> None:
+    if ending == "error in the block":
+        with pytest.raises(RuntimeError), writer.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES (0, 0)"))
+            raise RuntimeError("the handler failed")
+    else:
+        conn = writer.connect()
+        conn.execute(text("INSERT INTO t VALUES (0, 0)"))
+        if ending == "connection invalidated":  # the driver connection is dropped, as on a broken link
+            conn.invalidate()
+            conn.rollback()
+        conn.close()
+
+    def write(_: int) -> None:
+        with writer.begin() as c:
+            c.execute(text("INSERT INTO t VALUES (1, 1)"))
+
+    assert in_threads(write, 2) == []  # another thread gets the lock: nothing was left holding it
+    assert count(writer) == 2  # the abandoned insert rolled back
+
+
+def test_the_read_pool_keeps_its_connections(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'r.db'}", service="test")
+    opened: list[object] = []
+    event.listen(db.read_engine, "connect", lambda dbapi, _record: opened.append(dbapi))
+    barrier = threading.Barrier(READ_POOL // 2)
+
+    def read(_: int) -> None:
+        with db.connection() as conn:
+            barrier.wait(timeout=60)  # all of them hold a connection at once
+            conn.execute(text("SELECT 1"))
+
+    try:
+        assert in_threads(read, READ_POOL // 2) == []
+        first = len(opened)
+        assert first == READ_POOL // 2
+        for _ in range(3):  # the same load again opens nothing new: the pool kept them
+            barrier.reset()
+            assert in_threads(read, READ_POOL // 2) == []
+        assert len(opened) == first
+    finally:
+        db.dispose()
+
+
+def test_a_core_read_carries_the_database_clock(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from shared.clock import SHANGHAI, FrozenClock, session_clock
+
+    clock = FrozenClock(datetime(2026, 3, 10, 9, 0, tzinfo=SHANGHAI))
+    db = Database(f"sqlite:///{tmp_path / 'c.db'}", service="test", clock=clock)
+    try:
+        with db.connection() as conn:
+            assert session_clock(conn) is clock
+    finally:
+        db.dispose()
