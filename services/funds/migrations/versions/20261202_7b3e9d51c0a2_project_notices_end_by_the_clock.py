@@ -4,13 +4,15 @@ Revision ID: 7b3e9d51c0a2
 Revises: 55094b494393
 Create Date: 2026-12-02 20:10:00
 """
+import json
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel  # noqa: F401
 from alembic import op
 
-import shared.db  # noqa: F401
+import shared.db
+from services.funds.domain.notices import notice_days, notice_end
 
 revision: str = '7b3e9d51c0a2'
 down_revision: str | None = '55094b494393'
@@ -39,6 +41,36 @@ def upgrade() -> None:
     with op.batch_alter_table('project_objection', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_project_objection_project_id'), ['project_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_project_objection_region_code'), ['region_code'], unique=False)
+    _date_running_notices()
+
+
+def _date_running_notices() -> None:
+    """Notices already running were ended by a call before; they now end by the clock, from when they were posted."""
+    at = shared.db.AwareDateTime(timezone=True)
+    project = sa.table('project', sa.column('id'), sa.column('template_id'), sa.column('held_step'),
+                       sa.column('workflow_status'), sa.column('notice_started_at', at), sa.column('notice_ends_at', at))
+    template = sa.table('workflow_template', sa.column('id'), sa.column('body'))
+    transition = sa.table('workflow_transition', sa.column('instance_id'), sa.column('action'), sa.column('step'),
+                          sa.column('at', at))
+    bind = op.get_bind()
+    held = bind.execute(
+        sa.select(project.c.id, project.c.held_step, template.c.body)
+        .join(template, template.c.id == project.c.template_id)
+        .where(project.c.workflow_status == 'held')
+    ).all()
+    for project_id, step, body in held:
+        posted = bind.execute(
+            sa.select(sa.func.max(transition.c.at)).where(
+                transition.c.instance_id == project_id, transition.c.action == 'take', transition.c.step == step
+            )
+        ).scalar()
+        spec = next((s.get('notice') for s in json.loads(body)['steps'] if s['key'] == step), None)
+        if posted is None or not spec:
+            continue
+        ends = notice_end(posted, notice_days(spec['level'], spec.get('days')))
+        bind.execute(
+            project.update().where(project.c.id == project_id).values(notice_started_at=posted, notice_ends_at=ends)
+        )
 
 
 def downgrade() -> None:
