@@ -167,7 +167,7 @@ def file_objection(session: Session, project: Project, body: ObjectionCreate, pr
     """An objection raised while the notice runs; at the period's end it sends the project back for re-review."""
     session.refresh(project, with_for_update=True)  # the job ending this notice waits, or this sees it ended
     now = session_clock(session).now()
-    if project.held_step is None or project.notice_ends_at is None:
+    if project.held_step is None or project.notice_ends_at is None or project.status != "bank":
         raise Conflict("no public notice of this project is running", field="project_id")
     if now >= project.notice_ends_at:
         raise Conflict(f"the notice ended at {project.notice_ends_at.isoformat()}", field="project_id")
@@ -221,6 +221,7 @@ def end_due_notices(session: Session, day: date) -> str:
     notice early and ends only what a missed run left."""
     now = session_clock(session).now()
     query = select(Project).where(
+        Project.status == "bank",  # a project cancelled during its notice keeps it as it stood
         Project.workflow_status == Status.held.value,
         col(Project.notice_ends_at).is_not(None),
         col(Project.notice_ends_at) <= now,

@@ -121,3 +121,19 @@ def test_an_objection_after_the_period_is_refused_and_nobody_ends_a_notice_early
     gone = api.post(f"{API}/projects/{project['id']}/notice-end", json={}, headers=county)
     assert gone.status_code in (404, 405)
     assert ok(api.get(f"{API}/projects/{project['id']}", headers=county), 200)["workflow_status"] == "held"
+
+
+def test_a_project_cancelled_during_its_notice_is_left_as_it_stood(api, county, clock):
+    project = held_project(api, county)
+    ok(
+        api.post(
+            f"{API}/projects/{project['id']}/status", json={"status": "cancelled", "note": "群众不同意"}, headers=county
+        ),
+        200,
+    )
+    objection = {"objector": "王五", "content": "项目已取消"}
+    assert problem(api.post(f"{API}/projects/{project['id']}/objections", json=objection, headers=CADRE), 409)
+    run_notice_period(api, project)
+    after = ok(api.get(f"{API}/projects/{project['id']}", headers=county), 200)
+    assert (after["status"], after["workflow_status"]) == ("cancelled", "held")
+    assert actions(api, project, county)[-1][0] == "take"
