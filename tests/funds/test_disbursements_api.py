@@ -122,6 +122,11 @@ class TestCaps:
         assert response.json()["errors"][0]["code"] == "over_cap:industry_cap"
         got = ok(api.get(f"{API}/rule-sets/522323109001/2025", headers=county), 200)
         assert got["body"]["caps"][0]["code"] == "industry_cap"
+        # what the rule set leaves out is the national default's, not nothing
+        assert [r["code"] for r in got["body"]["shares"]] == ["industry_share", "industry_to_households"]
+        assert got["body"]["approval_threshold"] == "10000.00"
+        none = ok(api.put(f"{API}/rule-sets/522323108/2025", json={"shares": []}, headers=county), 200)
+        assert none["body"]["shares"] == [] and none["body"]["caps"][0]["code"] == "dangerous_house_d"
         township = token("county_office", region="522323101")
         assert api.put(f"{API}/rule-sets/522323/2025", json=rules, headers=township).status_code == 403
 

@@ -79,49 +79,52 @@ class CapRule(BaseModel):
     label: str = Field(default="", max_length=200)
 
 
-class RuleSetBody(BaseModel):
-    """The rules of one jurisdiction (a region prefix) and year."""
+# The national defaults: what a jurisdiction's rule set holds where it says nothing else.
+DEFAULT_SHARES = [
+    ShareRule(
+        code="industry_share",
+        of=Selector(source_kinds=[SourceKind.fiscal_poverty]),
+        part=Selector(source_kinds=[SourceKind.fiscal_poverty], project_kinds=[ProjectKind.industry]),
+        min_ratio=Decimal("0.70"),
+        label="财政扶贫资金70%用于产业开发",
+    ),
+    ShareRule(
+        code="industry_to_households",
+        of=Selector(source_kinds=[SourceKind.fiscal_poverty], project_kinds=[ProjectKind.industry]),
+        part=Selector(
+            source_kinds=[SourceKind.fiscal_poverty],
+            project_kinds=[ProjectKind.industry],
+            direct_to_households=True,
+        ),
+        min_ratio=Decimal("0.70"),
+        label="产业开发资金70%直接扶持到农户",
+    ),
+]
+DEFAULT_CAPS = [
+    CapRule(
+        code="dangerous_house_d",
+        project_kind=ProjectKind.dangerous_house,
+        amount=Decimal("40000.00"),
+        levels=[SourceLevel.central, SourceLevel.provincial, SourceLevel.county],
+        not_above_cost=True,
+        label="D级危房改造 中央、省、县补助每户4万元，不超过建房成本",
+    )
+]
+DEFAULT_THRESHOLD = Decimal("10000.00")
 
-    shares: list[ShareRule] = Field(default_factory=list, max_length=50)
-    caps: list[CapRule] = Field(default_factory=list, max_length=50)
-    approval_threshold: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
+
+class RuleSetBody(BaseModel):
+    """The rules of one jurisdiction (a region prefix) and year; a part left out is the national default's
+    (``"shares": []`` says the jurisdiction has none)."""
+
+    shares: list[ShareRule] = Field(default_factory=lambda: list(DEFAULT_SHARES), max_length=50)
+    caps: list[CapRule] = Field(default_factory=lambda: list(DEFAULT_CAPS), max_length=50)
+    approval_threshold: Decimal | None = Field(default=DEFAULT_THRESHOLD, gt=0, max_digits=14, decimal_places=2)
     idle_days: int = Field(default=180, ge=1, le=3650)
     duplicate_window_days: int = Field(default=30, ge=1, le=3650)
 
 
-DEFAULT_RULES = RuleSetBody(
-    shares=[
-        ShareRule(
-            code="industry_share",
-            of=Selector(source_kinds=[SourceKind.fiscal_poverty]),
-            part=Selector(source_kinds=[SourceKind.fiscal_poverty], project_kinds=[ProjectKind.industry]),
-            min_ratio=Decimal("0.70"),
-            label="财政扶贫资金70%用于产业开发",
-        ),
-        ShareRule(
-            code="industry_to_households",
-            of=Selector(source_kinds=[SourceKind.fiscal_poverty], project_kinds=[ProjectKind.industry]),
-            part=Selector(
-                source_kinds=[SourceKind.fiscal_poverty],
-                project_kinds=[ProjectKind.industry],
-                direct_to_households=True,
-            ),
-            min_ratio=Decimal("0.70"),
-            label="产业开发资金70%直接扶持到农户",
-        ),
-    ],
-    caps=[
-        CapRule(
-            code="dangerous_house_d",
-            project_kind=ProjectKind.dangerous_house,
-            amount=Decimal("40000.00"),
-            levels=[SourceLevel.central, SourceLevel.provincial, SourceLevel.county],
-            not_above_cost=True,
-            label="D级危房改造 中央、省、县补助每户4万元，不超过建房成本",
-        )
-    ],
-    approval_threshold=Decimal("10000.00"),
-)
+DEFAULT_RULES = RuleSetBody()
 
 
 @dataclass(frozen=True)
