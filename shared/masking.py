@@ -6,6 +6,8 @@ import re
 
 _RESIDENT_ID = re.compile(r"(?<!\d)(\d{4})\d{10}(\d{3}[\dXx])(?!\d)")
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+# Both hold at least eleven digits in a row (a mobile: 11, a resident ID: 17 and a check character).
+_LONG_NUMBER = re.compile(r"\d{11}")
 
 
 def mask_resident_id(value: str | None) -> str | None:
@@ -31,6 +33,11 @@ def mask_account(value: str | None) -> str | None:
     if not value:
         return value
     return "*" * max(len(value) - 4, 0) + value[-4:]
+
+
+def may_hold_personal(text: str) -> bool:
+    """Whether ``mask_text`` could change ``text``: one search, where masking is two substitutions."""
+    return _LONG_NUMBER.search(text) is not None
 
 
 def mask_text(text: str) -> str:
