@@ -30,7 +30,9 @@ class Disclosure:
     def __init__(self, request: Request, principal: Principal, reveal: bool) -> None:
         if reveal and not principal.has(*SEES_WHOLE):
             raise Forbidden(
-                "whole ID numbers and phones are for county, township reviewer and system roles", field="reveal"
+                "whole ID numbers, phones and bank accounts are shown only to the county office, township reviewers"
+                " and the system",
+                field="reveal",
             )
         self.request = request
         self.principal = principal
@@ -81,7 +83,9 @@ class Disclosure:
 async def disclosure(
     request: Request,
     principal: Reader,
-    reveal: Annotated[bool, Query(description="whole ID numbers and phones (audited; county/township/system)")] = False,
+    reveal: Annotated[
+        bool, Query(description="whole ID numbers, phones and accounts (audited; county/township/system)")
+    ] = False,
 ) -> AsyncIterator[Disclosure]:
     """The request's disclosure. Whatever route hands out a whole value (a read, a create, an update) and has not
     audited it by name is audited here, under its path, before the response leaves."""

@@ -238,7 +238,8 @@ def _household(rng: random.Random, n: int, village: Village, group: int, cause: 
         "家庭住址": f"{village.place}{GROUP_NUMERALS[group - 1]}组",
         "户状态": status,
         "主要致贫原因": CAUSE_LABELS[cause],
-        "登记日期": (FIRST_DAY + timedelta(days=n % 700)).isoformat(),
+        "登记日期": (registered := FIRST_DAY + timedelta(days=n % 700)).isoformat(),
+        "识别年度": str(registered.year),  # identified the year it was registered (建档立卡 that year)
         "住房安全等级": grade,
         "饮水安全": "是" if exited or rng.random() < 0.9 else "否",
         "不愁吃": "是",

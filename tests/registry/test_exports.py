@@ -22,7 +22,7 @@ def sheet(content: bytes) -> list[list[Any]]:
 @pytest.fixture
 def household(api, county) -> tuple[dict[str, Any], dict[str, Any]]:
     body = household_body(region_code=VILLAGE) | {"primary_cause": "ILL"}
-    body["members"][0] |= {"name": "王大山", "phone": "13812345678"}
+    body["members"][0] |= {"name": "王大山", "phone": "13812345678", "labour": "weak", "health": "major_illness"}
     response = api.post("/api/v1/households", json=body, headers=county)
     assert response.status_code == 201
     return body, response.json()
@@ -51,6 +51,12 @@ class TestHouseholdCard:
         revealed = api.get(f"/api/v1/households/{made['id']}/card.xlsx", params={"reveal": "true"}, headers=county)
         assert whole in {str(c) for row in sheet(revealed.content) for c in row}
         assert sql("SELECT count(*) FROM audit_log") == audits + 1
+
+    def test_codes_print_as_their_chinese_labels(self, api, cadre, household):
+        _body, made = household
+        rows = sheet(api.get(f"/api/v1/households/{made['id']}/card.xlsx", headers=cadre).content)
+        [head] = [row for row in rows if row and row[0] == "王大山"]
+        assert head[6:8] == ["弱劳动力", "大病"] and "weak" not in head and "major_illness" not in head
 
 
 class TestRegisters:

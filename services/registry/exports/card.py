@@ -6,7 +6,18 @@ import io
 
 import xlsxwriter
 
-from services.registry.domain.codes import CAUSE_LABELS, RELATION_LABELS, STATUS_LABELS, Cause, Relation, Status
+from services.registry.domain.codes import (
+    CAUSE_LABELS,
+    HEALTH_LABELS,
+    LABOUR_LABELS,
+    RELATION_LABELS,
+    STATUS_LABELS,
+    Cause,
+    Health,
+    Labour,
+    Relation,
+    Status,
+)
 from services.registry.households.schemas import HouseholdPublic
 from shared.files import pdf
 from shared.files.xlsx import write_row
@@ -40,8 +51,8 @@ def member_rows(card: HouseholdPublic) -> list[list[str]]:
             m.birth_date.isoformat(),
             m.id_number,
             m.phone or "",
-            m.labour or "",
-            m.health or "",
+            LABOUR_LABELS[Labour(m.labour)] if m.labour else "",
+            HEALTH_LABELS[Health(m.health)] if m.health else "",
             "是" if m.active else f"否（{m.left_reason}）",
         ]
         for m in card.members
