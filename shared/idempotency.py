@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -72,7 +73,7 @@ class Idempotency:
             .values(
                 status_code=status_code,
                 # Stored masked: a replay never hands out whole IDs or phones (GET with reveal=true does, audited).
-                response_body=mask_text(json.dumps(jsonable_encoder(result), ensure_ascii=False)),
+                response_body=json.dumps(masked(jsonable_encoder(result)), ensure_ascii=False),
             )
         )
         return result
@@ -104,6 +105,22 @@ def principal_key(principal: Principal) -> str:
     roles or another region never replays a response made for the first."""
     grant = "|".join([*sorted(principal.roles), principal.region])
     return f"{principal.subject[:80]}#{hashlib.sha256(grant.encode()).hexdigest()[:32]}"
+
+
+# An id: never personal data, though its random hex can hold eleven digits in a row that read as a mobile.
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def masked(value: Any) -> Any:
+    """A JSON value with every resident ID and mobile in its texts masked, ids left whole (masking the JSON text
+    as one string once turned ``…-c13812345678`` into ``…-c138****5678``, and the replay named another record)."""
+    if isinstance(value, str):
+        return value if _UUID.match(value) else mask_text(value)
+    if isinstance(value, list):
+        return [masked(v) for v in value]
+    if isinstance(value, dict):
+        return {k: masked(v) for k, v in value.items()}
+    return value
 
 
 def canonical(body: bytes) -> bytes:
