@@ -20,7 +20,7 @@ STATUSES = ("queued", "sending", "sent", "delivered", "failed", "suppressed")
 HELPER_PREFIX = "helper:"
 # Inline SQL, not bound values: the grouping expression is repeated in SELECT, GROUP BY and ORDER BY, and
 # PostgreSQL only sees them as one expression when no parameter differs between them.
-NO_UNIT = literal_column("''")
+NO_UNIT: Any = literal_column("''")
 
 
 def _duty_group(by: GroupBy) -> Any:

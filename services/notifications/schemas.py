@@ -170,6 +170,7 @@ class DutyRuleCreate(BaseModel):
 
 class DutyRulePublic(DutyRuleCreate):
     id: str
+    region_code: str = Field(description="the jurisdiction; '' for the built-in rules that apply everywhere")
     built_in: bool
     created_by: str
     created_at: datetime
