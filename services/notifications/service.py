@@ -93,6 +93,8 @@ def set_contact(session: Session, kind: str, ref_id: str, body: ContactSet, prin
     row = session.exec(select(Contact).where(Contact.kind == kind, Contact.ref_id == ref_id)).first()
     if row is not None and not principal.covers(row.region_code):
         raise NotFound(f"no contact {kind}/{ref_id}")
+    if row is not None and row.source == "registry":
+        raise Conflict(f"{kind} {ref_id} is kept by the registry: change the number there", field="phone")
     row = row or Contact(
         kind=kind, ref_id=ref_id, region_code=body.region_code, updated_at=session_clock(session).now()
     )
@@ -267,7 +269,9 @@ def list_replies(session: Session, principal: Principal, *, page: PageParams) ->
 
 def audience(session: Session, body: BroadcastCreate | Broadcast) -> list[Contact]:
     query = select(Contact).where(
-        Contact.kind == body.audience, col(Contact.region_code).startswith(body.region_code, autoescape=True)
+        Contact.kind == body.audience,
+        col(Contact.region_code).startswith(body.region_code, autoescape=True),
+        col(Contact.active).is_(True),  # not an ended helper or a dissolved household
     )
     return [
         c for c in session.exec(query.order_by(col(Contact.id))).all() if c.phone and not opted_out(session, c.phone)

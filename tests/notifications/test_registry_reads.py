@@ -13,7 +13,7 @@ import pytest
 from shared.clock import FrozenClock
 from tests.notifications.conftest import TOWNSHIP, VILLAGE, Service
 from tests.support.builders import household_body
-from tests.support.http import ok
+from tests.support.http import field_of, ok
 from tests.support.served import ServedApp
 
 pytestmark = pytest.mark.integration
@@ -157,3 +157,32 @@ def test_duty_job_reads_coverage_and_the_report_counts_it(
 
     assert groups("helper") == [(late, 1, {"suppressed": 1}, None, 1)]
     assert groups("unit") == [("", 1, {"suppressed": 1}, None, 1)]
+
+
+def test_registry_people_are_the_registrys_and_ended_helpers_get_no_broadcast(
+    beside_registry: Service, reg: Registry, token: Callable[..., dict[str, str]]
+) -> None:
+    svc = beside_registry
+    staying, leaving = reg.helper("王留", "13812340001"), reg.helper("李走", "13812340002")
+    ok(reg.client.post(f"/helpers/{leaving}/end", json={"end_date": "2025-06-16", "reason": "调离"}))
+    run_job(svc, "directory-sync", date(2025, 6, 16))
+    assert set(svc.rows("SELECT ref_id, active FROM contact")) == {(staying, True), (leaving, False)}
+
+    county = token("county_office", region="522323")
+    n = f"{svc.url}/api/v1"
+    edit = httpx.put(
+        f"{n}/contacts/helper/{staying}", json={"region_code": VILLAGE, "phone": "13700000000"}, headers=county
+    )
+    assert edit.status_code == 409 and field_of(edit) == "phone"
+    officer = {"region_code": TOWNSHIP, "name": "李主任", "phone": "13900000001"}
+    ok(httpx.put(f"{n}/contacts/township_officer/t1", json=officer, headers=county))
+
+    template = {"code": "poverty_day", "body": "【普安扶贫】扶贫日，{place}有宣讲。回复TD退订", "parameters": ["place"]}
+    ok(httpx.post(f"{n}/templates", json=template | {"broadcast": True}, headers=county), 201)
+    body = {
+        "template_code": "poverty_day",
+        "params": {"place": "村委会"},
+        "region_code": TOWNSHIP,
+        "audience": "helper",
+    }
+    assert ok(httpx.post(f"{n}/broadcasts", json=body, headers=county), 201)["recipients"] == 1
