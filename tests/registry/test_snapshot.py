@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlmodel import Session, col, create_engine, select
 from services.registry.models import Household, Member
 from services.registry.snapshot import service
 from services.registry.snapshot.schemas import COLUMNS
+from shared.clock import FrozenClock
 from tests.registry.conftest import OTHER_TOWNSHIP_VILLAGE, VILLAGE
 from tests.support.builders import household_body
 from tests.support.sql import Sql
@@ -203,3 +204,43 @@ class TestSnapshotContent:
             assert next(stream).count(b"\n") >= 1
             stream.close()
         assert len(_rows(b"".join(service.csv_stream(db, "")).decode())) == 9
+
+
+class TestChangedSince:
+    def test_only_households_changed_since_with_every_member_and_a_watermark(
+        self, api: TestClient, county: dict[str, str], system: dict[str, str], clock: FrozenClock
+    ) -> None:
+        changed = _register(api, county, VILLAGE, 3)
+        _register(api, county, OTHER_TOWNSHIP_VILLAGE, 2)
+        clock.advance(timedelta(minutes=1))  # the clock stands still: the registrations come strictly before the mark
+        first = api.get("/api/v1/snapshot/members.csv", headers=system)
+        mark = first.headers["snapshot-watermark"]
+        assert len(_rows(first.text)) == 5
+        died = changed["members"][1]["id"]  # type: ignore[index]
+        body = {
+            "kind": "death",
+            "member_id": died,
+            "effective_date": changed["registered_on"],
+            "evidence": "死亡证明",
+            "reason": "r",
+        }
+        answer = api.post(f"/api/v1/households/{changed['id']}/changes", json=body, headers=county)
+        assert answer.status_code == 201, answer.text
+        delta = api.get("/api/v1/snapshot/members.csv", params={"changed_since": mark}, headers=system)
+        assert delta.status_code == 200
+        rows = _rows(delta.text)
+        assert {r["household_id"] for r in rows} == {changed["id"]}
+        assert len(rows) == 3  # the deceased member too, inactive
+        assert {r["member_id"]: r["member_active"] for r in rows}[died] == "false"
+        assert delta.headers["snapshot-watermark"] >= mark
+        parquet = api.get("/api/v1/snapshot/members.parquet", params={"changed_since": mark}, headers=system)
+        assert parquet.status_code == 200 and "snapshot-watermark" in parquet.headers
+
+    @pytest.mark.parametrize("bad", ["2025-03-01T00:00:00", "yesterday", "2025-13-01T00:00:00+08:00"])
+    def test_a_naive_or_unreadable_time_is_422_naming_the_field(
+        self, api: TestClient, system: dict[str, str], bad: str
+    ) -> None:
+        for path in ("/api/v1/snapshot/members.csv", "/api/v1/snapshot/members.parquet"):
+            response = api.get(path, params={"changed_since": bad}, headers=system)
+            assert response.status_code == 422, response.text
+            assert response.json()["errors"][0]["field"].endswith("changed_since")

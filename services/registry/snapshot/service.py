@@ -11,6 +11,7 @@ not care).
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,24 +60,34 @@ def _values(dialect: str) -> list[Any]:
     ]
 
 
-def _select(region: str, values: Sequence[Any]) -> Select[Any]:
+def _select(region: str, values: Sequence[Any], changed_since: datetime | None = None) -> Select[Any]:
+    """Every member (active or not) of the region's households; with ``changed_since``, only those of households
+    whose row changed at or after it (every member edit, birth, death, move, split and merge starts a new household
+    version, which moves ``updated_at``)."""
     query = select(*values).select_from(Member).join(Household, col(Household.id) == col(Member.household_id))
+    if changed_since is not None:
+        query = query.where(col(Household.updated_at) >= changed_since)
     return query.where(prefix_condition(Household.region_code, region)) if region else query
 
 
 def _compiled(query: Select[Any], dialect: Dialect) -> tuple[str, Any]:
     """SQL text and parameters for the dialect's own driver (named for psycopg, positional for sqlite3)."""
     compiled = query.compile(dialect=dialect)
+
+    def bound(name: str) -> Any:  # as the column's type stores it (an aware time as its stored text on SQLite)
+        process = compiled.binds[name].type.bind_processor(dialect)
+        return process(compiled.params[name]) if process else compiled.params[name]
+
     if compiled.positiontup is None:
-        return str(compiled), compiled.params
-    return str(compiled), [compiled.params[name] for name in compiled.positiontup]
+        return str(compiled), {name: bound(name) for name in compiled.params}
+    return str(compiled), [bound(name) for name in compiled.positiontup]
 
 
-def _sqlite_lines(raw: Any, region: str, dialect: Dialect) -> Iterator[bytes]:
+def _sqlite_lines(raw: Any, region: str, dialect: Dialect, changed_since: datetime | None) -> Iterator[bytes]:
     values = _values("sqlite")
     # as a BLOB the line comes back as the UTF-8 bytes SQLite holds, never decoded into a str and encoded again
     line = cast(func.printf(",".join(["%s"] * len(values)) + "\n", *values), LargeBinary)
-    sql, params = _compiled(_select(region, [line]), dialect)
+    sql, params = _compiled(_select(region, [line], changed_since), dialect)
     cursor = raw.cursor()
     try:
         cursor.execute(sql, params)
@@ -86,9 +97,9 @@ def _sqlite_lines(raw: Any, region: str, dialect: Dialect) -> Iterator[bytes]:
         cursor.close()
 
 
-def _postgres_copy(raw: Any, region: str, dialect: Dialect) -> Iterator[bytes]:
+def _postgres_copy(raw: Any, region: str, dialect: Dialect, changed_since: datetime | None) -> Iterator[bytes]:
     values = [v.label(name) for v, name in zip(_values("postgresql"), COLUMNS, strict=True)]
-    sql, params = _compiled(_select(region, values), dialect)
+    sql, params = _compiled(_select(region, values, changed_since), dialect)
     buffer = bytearray()
     with raw.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
         for row in copy:
@@ -100,10 +111,16 @@ def _postgres_copy(raw: Any, region: str, dialect: Dialect) -> Iterator[bytes]:
         yield bytes(buffer)
 
 
-def csv_stream(db: Database, region: str | None) -> Generator[bytes]:
+def watermark(db: Database) -> datetime:
+    """The time to ask ``changed_since`` next: the clock that stamps ``updated_at``, read before the rows are."""
+    return db.clock.now()
+
+
+def csv_stream(db: Database, region: str | None, changed_since: datetime | None = None) -> Generator[bytes]:
     """The snapshot as CSV bytes: a header, then one line per member, in chunks of a few MB.
 
     ``region`` is the prefix already narrowed to the caller's scope; None (no overlap) gives the header only.
+    ``changed_since`` keeps only the members of households changed at or after it.
     """
     yield HEADER
     if region is None:
@@ -113,7 +130,7 @@ def csv_stream(db: Database, region: str | None) -> Generator[bytes]:
     finished = False
     try:
         lines = _postgres_copy if engine.dialect.name == "postgresql" else _sqlite_lines
-        yield from lines(raw, region, engine.dialect)
+        yield from lines(raw, region, engine.dialect, changed_since)
         finished = True
     finally:
         if not finished:  # the reader went away mid-stream: the connection may be mid-COPY, do not reuse it
@@ -121,7 +138,7 @@ def csv_stream(db: Database, region: str | None) -> Generator[bytes]:
         raw.close()
 
 
-def parquet_file(db: Database, region: str | None, folder: Path) -> Path:
+def parquet_file(db: Database, region: str | None, folder: Path, changed_since: datetime | None = None) -> Path:
     """The snapshot as a Parquet file in ``folder`` (typed columns): the CSV stream spooled to disk, then
     converted by DuckDB."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -129,7 +146,7 @@ def parquet_file(db: Database, region: str | None, folder: Path) -> Path:
     target = spooled.with_suffix(".parquet")
     try:
         with spooled.open("wb") as fh:
-            for chunk in csv_stream(db, region):
+            for chunk in csv_stream(db, region, changed_since):
                 fh.write(chunk)
         with duckdb.connect() as con:
             con.read_csv(str(spooled), header=True, dtype=dict(PARQUET_TYPES)).write_parquet(str(target))
