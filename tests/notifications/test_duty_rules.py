@@ -24,6 +24,8 @@ from services.notifications.duties import by_rule
 from tests.notifications.conftest import TOWNSHIP, VILLAGE, Service
 from tests.support.http import field_of, ok
 
+HTTP = httpx.Client(timeout=30)  # a loaded CI machine answers slowly; this is not a hang
+
 COUNTY = VILLAGE[:6]
 OTHER_TOWNSHIP_VILLAGE = "522323101001"
 
@@ -138,7 +140,7 @@ def rule_body(region: str, remind_day: int, effective_from: str = "2025-01-01") 
 
 def in_force(svc: Service, headers: dict[str, str], region: str, on: str) -> dict[str, int]:
     url = f"{svc.url}/api/v1/duty-rules/in-force"
-    page = ok(httpx.get(url, params={"region": region, "on": on}, headers=headers))
+    page = ok(HTTP.get(url, params={"region": region, "on": on}, headers=headers))
     return {r["code"]: r["remind_day"] for r in page["items"]}
 
 
@@ -146,8 +148,8 @@ def in_force(svc: Service, headers: dict[str, str], region: str, on: str) -> dic
 def test_a_townships_rule_overrides_the_countys(svc: Service, token: Callable[..., dict[str, str]]) -> None:
     county = token("county_office", region=COUNTY)
     rules = f"{svc.url}/api/v1/duty-rules"
-    ok(httpx.post(rules, json=rule_body(COUNTY, 10), headers=county), 201)
-    ok(httpx.post(rules, json=rule_body(TOWNSHIP, 15, "2025-03-01"), headers=county), 201)
+    ok(HTTP.post(rules, json=rule_body(COUNTY, 10), headers=county), 201)
+    ok(HTTP.post(rules, json=rule_body(TOWNSHIP, 15, "2025-03-01"), headers=county), 201)
 
     assert in_force(svc, county, VILLAGE, "2025-06-20")["monthly_contact"] == 15
     assert in_force(svc, county, VILLAGE, "2025-02-20")["monthly_contact"] == 10  # the township's not yet
@@ -160,7 +162,7 @@ def test_a_townships_rule_overrides_the_countys(svc: Service, token: Callable[..
         "yearly_schooling": 245,
     }
     listed = ok(
-        httpx.get(rules, params={"code": "monthly_contact"}, headers=token("township_reviewer", region=TOWNSHIP))
+        HTTP.get(rules, params={"code": "monthly_contact"}, headers=token("township_reviewer", region=TOWNSHIP))
     )
     assert [(r["region_code"], r["built_in"]) for r in listed["items"]] == [
         ("", True),
@@ -173,14 +175,14 @@ def test_a_townships_rule_overrides_the_countys(svc: Service, token: Callable[..
 def test_rule_writes_are_for_the_county_and_checked(svc: Service, token: Callable[..., dict[str, str]]) -> None:
     rules = f"{svc.url}/api/v1/duty-rules"
     township = token("township_reviewer", region=TOWNSHIP)
-    assert httpx.post(rules, json=rule_body(TOWNSHIP, 15), headers=township).status_code == 403
+    assert HTTP.post(rules, json=rule_body(TOWNSHIP, 15), headers=township).status_code == 403
     county = token("county_office", region=COUNTY)
-    assert field_of(httpx.post(rules, json=rule_body(COUNTY, 29), headers=county)) == "remind_day"
-    assert field_of(httpx.post(rules, json=rule_body("522324", 10), headers=county)) == "region_code"
+    assert field_of(HTTP.post(rules, json=rule_body(COUNTY, 29), headers=county)) == "remind_day"
+    assert field_of(HTTP.post(rules, json=rule_body("522324", 10), headers=county)) == "region_code"
     unknown = rule_body(COUNTY, 10) | {"template_code": "no_such_template"}
-    assert field_of(httpx.post(rules, json=unknown, headers=county)) == "template_code"
-    ok(httpx.post(rules, json=rule_body(COUNTY, 10), headers=county), 201)
-    again = httpx.post(rules, json=rule_body(COUNTY, 11), headers=county)
+    assert field_of(HTTP.post(rules, json=unknown, headers=county)) == "template_code"
+    ok(HTTP.post(rules, json=rule_body(COUNTY, 10), headers=county), 201)
+    again = HTTP.post(rules, json=rule_body(COUNTY, 11), headers=county)
     assert again.status_code == 409 and field_of(again) == "effective_from"
 
 

@@ -16,6 +16,8 @@ from tests.support.builders import household_body
 from tests.support.http import field_of, ok
 from tests.support.served import ServedApp
 
+HTTP = httpx.Client(timeout=30)  # a loaded CI machine answers slowly; this is not a hang
+
 pytestmark = pytest.mark.integration
 OTHER_VILLAGE = "522323109002"
 
@@ -136,7 +138,7 @@ def test_duty_job_reads_coverage_and_the_report_counts_it(
     reader = token("township_reviewer", region=TOWNSHIP)
 
     def report(**params: str) -> list[tuple[Any, ...]]:
-        page = ok(httpx.get(f"{svc.url}/api/v1/reports/duties", params=params | {"month": "2025-06"}, headers=reader))
+        page = ok(HTTP.get(f"{svc.url}/api/v1/reports/duties", params=params | {"month": "2025-06"}, headers=reader))
         return [(r["group"], r["due"], r["done"], r["missed"], r["open"]) for r in page["items"]]
 
     # Per household and duty: June's contact (done by 王勤 for homes[0], missed by 李迟 for two) and the second
@@ -148,11 +150,11 @@ def test_duty_job_reads_coverage_and_the_report_counts_it(
 
     # The same job's messages per helper and unit: 李迟's number opts out, so his queued reminder is suppressed.
     county = token("county_office", region="522323")
-    ok(httpx.post(f"{svc.url}/api/v1/opt-outs", json={"phone": "13812340002"}, headers=county), 201)
+    ok(HTTP.post(f"{svc.url}/api/v1/opt-outs", json={"phone": "13812340002"}, headers=county), 201)
 
     def groups(by: str) -> list[tuple[Any, ...]]:
         url = f"{svc.url}/api/v1/reports/message-groups"
-        page = ok(httpx.get(url, params={"by": by}, headers=reader))
+        page = ok(HTTP.get(url, params={"by": by}, headers=reader))
         return [(g["group"], g["messages"], g["by_status"], g["delivery_rate"], g["opted_out"]) for g in page["items"]]
 
     assert groups("helper") == [(late, 1, {"suppressed": 1}, None, 1)]
@@ -170,19 +172,19 @@ def test_registry_people_are_the_registrys_and_ended_helpers_get_no_broadcast(
 
     county = token("county_office", region="522323")
     n = f"{svc.url}/api/v1"
-    edit = httpx.put(
+    edit = HTTP.put(
         f"{n}/contacts/helper/{staying}", json={"region_code": VILLAGE, "phone": "13700000000"}, headers=county
     )
     assert edit.status_code == 409 and field_of(edit) == "phone"
     officer = {"region_code": TOWNSHIP, "name": "李主任", "phone": "13900000001"}
-    ok(httpx.put(f"{n}/contacts/township_officer/t1", json=officer, headers=county))
+    ok(HTTP.put(f"{n}/contacts/township_officer/t1", json=officer, headers=county))
 
     template = {"code": "poverty_day", "body": "【普安扶贫】扶贫日，{place}有宣讲。回复TD退订", "parameters": ["place"]}
-    ok(httpx.post(f"{n}/templates", json=template | {"broadcast": True}, headers=county), 201)
+    ok(HTTP.post(f"{n}/templates", json=template | {"broadcast": True}, headers=county), 201)
     body = {
         "template_code": "poverty_day",
         "params": {"place": "村委会"},
         "region_code": TOWNSHIP,
         "audience": "helper",
     }
-    assert ok(httpx.post(f"{n}/broadcasts", json=body, headers=county), 201)["recipients"] == 1
+    assert ok(HTTP.post(f"{n}/broadcasts", json=body, headers=county), 201)["recipients"] == 1
