@@ -1,4 +1,4 @@
-"""The notice period in working days (Monday to Friday, business time): table-driven and with hypothesis."""
+"""The notice period in official working days (business time): table-driven and with hypothesis."""
 
 from __future__ import annotations
 
@@ -26,6 +26,10 @@ def at(day: int, hour: int = 10, month: int = 6) -> datetime:
         (at(21), 5, at(28, hour=0)),  # posted Saturday: Monday to Friday in full, over at Saturday 00:00
         (at(22, hour=23), 1, at(24, hour=0)),  # Sunday night: the whole of Monday
         (at(16, hour=0), 5, at(21, hour=0)),  # Monday 00:00: five whole days
+        # 国庆 2025: 1–8 October off, Sunday 28 September and Saturday 11 October worked (调休)
+        (at(26, month=9), 1, at(28, month=9)),  # Friday 10:00: Saturday off, the Sunday is a working day
+        (at(30, month=9), 3, at(11, month=10)),  # Tuesday: 30 Sep (14 h), 9 and 10 Oct, Saturday 11 Oct (10 h)
+        (at(10, month=10), 1, at(11, month=10)),  # Friday → the adjusted Saturday
     ],
 )
 def test_end_of_a_notice(start: datetime, days: int, end: datetime) -> None:

@@ -1,7 +1,8 @@
 """How long a project's village notice (公示) runs: a number of working days, as its template says.
 
-Working days are Monday to Friday in business time (Asia/Shanghai); the project has no public-holiday calendar,
-so a holiday on a weekday counts as a working day. A notice posted on a weekend starts counting on Monday.
+Working days are the official ones in business time (Asia/Shanghai): weekends and public holidays do not count, a
+weekend adjusted to work (调休) does (shared.workdays). A notice posted on a day off starts counting on the next
+working day.
 """
 
 from __future__ import annotations
@@ -9,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from shared.clock import SHANGHAI
+from shared.workdays import is_working_day as is_working_date
 
 # DOMAIN.md §2.3: village 7 days, township 5, county 5 (the template's ``days`` when it gives them).
 DEFAULT_DAYS = {"group": 7, "village": 7, "township": 5, "county": 5}
-SATURDAY = 5
 
 
 def notice_days(level: str, days: int | None) -> int:
@@ -21,7 +22,7 @@ def notice_days(level: str, days: int | None) -> int:
 
 
 def is_working_day(moment: datetime) -> bool:
-    return moment.astimezone(SHANGHAI).weekday() < SATURDAY
+    return is_working_date(moment.astimezone(SHANGHAI).date())
 
 
 def notice_end(start: datetime, working_days: int) -> datetime:
@@ -30,7 +31,7 @@ def notice_end(start: datetime, working_days: int) -> datetime:
     left = timedelta(days=working_days)
     while True:
         midnight = datetime.combine(local.date() + timedelta(days=1), time(0), SHANGHAI)
-        if local.weekday() < SATURDAY:
+        if is_working_date(local.date()):
             if left <= midnight - local:
                 return local + left
             left -= midnight - local
