@@ -335,9 +335,21 @@ class ComparisonBatch(IdentificationTable, table=True):
     started_by: str = Field(max_length=120)
     started_roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     started_region: str = Field(default="", max_length=12)
+    full: bool = Field(default=False, description="asked to read the whole snapshot, not the cache and a delta")
+    snapshot: str = Field(default="", max_length=8, description="how the members were read: full or delta")
+    snapshot_rows: int = Field(default=0, sa_type=BigInteger, description="member rows downloaded")
     created_at: datetime = _at()
     started_at: datetime | None = _at_null()
     finished_at: datetime | None = _at_null()
+
+
+class SnapshotCache(IdentificationTable, table=True):
+    """The registry members kept from a region's last batch (a Parquet file): as of when and how many rows."""
+
+    region_code: str = Field(primary_key=True, max_length=12)
+    path: str = Field(max_length=300)
+    watermark: datetime = _at()
+    rows: int = Field(default=0, sa_type=BigInteger)
 
 
 class Finding(IdentificationTable, table=True):

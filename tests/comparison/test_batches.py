@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from services.identification.comparison import matching
 from services.identification.settings import identification_settings
 from tests.identification.conftest import OTHER_VILLAGE, VILLAGE
 from tests.identification.test_cases_api import RULES, VOTE, attach, notice_and_end, ok, problem, step
-from tests.support.builders import household_body
+from tests.support.builders import household_body, resident_id
 from tests.support.procs import ServiceProcess
 
 pytestmark = pytest.mark.integration
@@ -357,3 +358,65 @@ class TestKilledBatch:
         dead = ok(api.get(f"/api/v1/comparisons/{killed}", headers=county))
         assert dead["status"] == "failed" and "interrupted" in dead["message"]
         assert again["status"] == "done" and again["new_findings"] == len(planted["expected"])
+
+
+class TestDelta:
+    """The second batch of a region reads the cache and only the households changed since (both backends)."""
+
+    def _change(self, reg: Any, county: dict[str, str], household_id: str, **body: Any) -> None:
+        body = {"evidence": "证明材料", "reason": "reported by the village", **body}
+        ok(reg.post(f"/api/v1/households/{household_id}/changes", json=body, headers=county), 201)
+
+    def test_added_deceased_and_moved_members_are_seen_through_the_delta(self, api, reg, county, clock, planted):
+        township = VILLAGE[:9]
+        clock.advance(timedelta(hours=1))  # past the safety overlap: the households are not read again
+        first = run(api, county, township)
+        assert (first["status"], first["snapshot"], first["snapshot_rows"]) == ("done", "full", 18), first["message"]
+        assert {(f["member_id"], f["rule"]) for f in findings(api, first["id"], county)} == planted["expected"]
+        hh = planted["households"]
+        (m0, _), (m3, id3) = hh[0]["people"][0], hh[3]["people"][2]
+        baby_id = resident_id(born=date(2025, 4, 2), sex="female")
+        baby = {"name": "新生儿", "relation": "grandchild", "id_number": baby_id}
+        self._change(reg, county, hh[4]["id"], kind="birth", member=baby, effective_date="2025-04-02")
+        self._change(reg, county, hh[3]["id"], kind="death", member_id=m3, effective_date="2025-03-01")
+        moved = {"reason": "moved to another township", "region_code": OTHER_VILLAGE}
+        ok(reg.patch(f"/api/v1/households/{hh[0]['id']}", json=moved, headers=county))
+        payouts = [[id3, "3,500.00", "2025-05"], [baby_id, "3600.00", "2025-05"]]  # a new file naming the baby
+        ok(upload(api, "pensions", county, csv_bytes(["身份证号", "金额", "发放年月"], payouts)), 201)
+        second = run(api, county, township)
+        assert (second["status"], second["snapshot"]) == ("done", "delta"), second["message"]
+        assert second["snapshot_rows"] == 3 + 3 + 4  # the three changed households, the dead and the baby too
+        assert second["members"] == 18 - 3 - 1 + 1
+        found = {(f["member_id"], f["rule"]) for f in findings(api, second["id"], county)}
+        baby_member = next(f["member_id"] for f in findings(api, second["id"], county) if f["rule"] == "pension")
+        assert found == planted["expected"] - {(m0, "七不进-3"), (m3, "pension")} | {(baby_member, "pension")}
+        again = ok(api.post("/api/v1/comparisons", json={"region_code": township, "full": True}, headers=county), 202)
+        full = ok(api.get(f"/api/v1/comparisons/{again['id']}", headers=county))
+        assert (full["status"], full["snapshot"], full["snapshot_rows"]) == ("done", "full", 18 - 3 + 1)
+        assert {(f["member_id"], f["rule"]) for f in findings(api, full["id"], county)} == found
+        assert full["members"] == second["members"]
+
+    def test_a_missing_cache_file_or_a_failed_delta_reads_everything_or_keeps_the_cache(
+        self, api, reg, county, clock, planted, monkeypatch
+    ):
+        first = run(api, county)
+        path = Path(scalar("SELECT path FROM snapshotcache WHERE region_code = '522323'"))
+        kept = path.read_bytes()
+        clock.advance(timedelta(hours=1))
+        from services.identification.comparison import jobs
+
+        def refused(*args: Any, **kwargs: Any) -> None:
+            raise jobs.BatchFailed("the registry refused the snapshot: 503")
+
+        monkeypatch.setattr(jobs, "download_snapshot", refused)
+        failed = run(api, county)
+        assert failed["status"] == "failed" and "refused" in failed["message"]
+        assert path.read_bytes() == kept and scalar("SELECT rows FROM snapshotcache") == first["members"]
+        monkeypatch.undo()
+        path.unlink()
+        again = run(api, county)
+        assert (again["status"], again["snapshot"], again["snapshot_rows"]) == ("done", "full", 18)
+        path.write_bytes(b"not parquet")
+        third = run(api, county)
+        assert (third["status"], third["snapshot"]) == ("done", "full")
+        assert {f["member_id"] for f in findings(api, third["id"], county)} == {m for m, _ in planted["expected"]}

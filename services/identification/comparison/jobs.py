@@ -14,13 +14,15 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from sqlalchemy import Table, update
 from sqlmodel import Session, col, select
 
-from services.identification.comparison import matching
+from services.identification.comparison import cache, matching
 from services.identification.comparison.cases import send_back_households
 from services.identification.domain.comparison import condition_of
 from services.identification.models import ComparisonBatch, DatasetFile, DatasetKind, Finding
@@ -137,24 +139,48 @@ def _start(db: Database, batch_id: str) -> tuple[ComparisonBatch, list[matching.
     return batch, kinds, std.new_house_cutoff_year if std else None
 
 
-def download_snapshot(stack: StackSettings, region: str, target: Path) -> None:
-    """The registry's member snapshot of ``region`` streamed to ``target`` (never whole in memory)."""
+def download_snapshot(
+    stack: StackSettings, region: str | None, target: Path, changed_since: datetime | None = None
+) -> None:
+    """The registry's member snapshot of ``region`` (all in scope when None) streamed to ``target`` (never whole
+    in memory); with ``changed_since`` only the members of households changed since."""
+    params = {"region": region} if region else {}
+    if changed_since is not None:
+        params["changed_since"] = changed_since.isoformat()
     client = ServiceClient(stack, "registry", caller="identification")
     try:
-        client.download("/snapshot/members.csv", target, params={"region": region})
+        client.download("/snapshot/members.csv", target, params=params)
     except CallRefused as exc:
         raise BatchFailed(f"the registry refused the snapshot: {exc.status} {exc.detail[:200]}") from exc
     finally:
         client.close()
 
 
+def load_members(
+    db: Database, stack: StackSettings, con: duckdb.DuckDBPyConnection, batch: ComparisonBatch, snapshot: Path
+) -> cache.Loaded:
+    """Table ``members`` for the batch: the region's cache merged with the registry's changes since, else (first
+    batch, no usable cache, ``full``) every member read again."""
+    mark = db.clock.now()  # before the read starts: a change committed during it is read again next time
+    kept = None if batch.full else cache.kept(db, batch.region_code)
+    if kept is not None and cache.usable(con, kept):
+        # the delta over the whole scope: a household that moved out of the region must leave the cache too
+        download_snapshot(stack, None, snapshot, changed_since=cache.since(kept))
+        rows, members = matching.merge_delta(con, snapshot, batch.region_code)
+        return cache.Loaded("delta", rows, members, mark)
+    download_snapshot(stack, batch.region_code, snapshot)
+    members = matching.load_members(con, snapshot)
+    return cache.Loaded("full", matching.data_lines(snapshot), members, mark)
+
+
 def _run(db: Database, stack: StackSettings, batch_id: str, snapshot: Path, folder: Path) -> None:
     batch, kinds, cutoff = _start(db, batch_id)
-    download_snapshot(stack, batch.region_code, snapshot)
     hits: list[tuple[matching.KindQuery, list[matching.Hit]]] = []
     with matching.connect(folder) as con:
-        members = matching.load_members(con, snapshot)
-        _set(db, batch_id, phase="matching", members=members)
+        loaded = load_members(db, stack, con, batch, snapshot)
+        members = loaded.members
+        cache.save(db, con, folder, batch.region_code, loaded)
+        _set(db, batch_id, phase="matching", members=members, snapshot=loaded.snapshot, snapshot_rows=loaded.rows)
         compared = 0
         for done, kind in enumerate(kinds, start=1):
             hits.append((kind, matching.match(con, kind, cutoff)))

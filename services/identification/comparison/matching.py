@@ -113,7 +113,7 @@ def _aggregate(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
     return row
 
 
-def _data_lines(path: Path) -> int:
+def data_lines(path: Path) -> int:
     """Lines after the header, counted in bytes (the last line may lack its newline)."""
     lines, last = 0, b"\n"
     with path.open("rb") as fh:
@@ -141,7 +141,7 @@ def _source(con: duckdb.DuckDBPyConnection, path: Path, spool: Path) -> str:
     if suffix == ".csv":
         try:
             con.execute("CREATE TABLE raw AS SELECT * FROM read_csv(?, header=true, all_varchar=true)", [str(path)])
-            if _aggregate(con, "SELECT count(*) FROM raw")[0] == _data_lines(path):
+            if _aggregate(con, "SELECT count(*) FROM raw")[0] == data_lines(path):
                 return "(SELECT *, rowid + 2 AS __line FROM raw)"
             con.execute("DROP TABLE raw")
         except duckdb.Error:
@@ -256,8 +256,11 @@ def kind_sql(kind: KindQuery, cutoff_year: int | None) -> tuple[str, list[Any]]:
     return sql, [kind.kind_id, *kind.evidence_columns, kind.kind_id, kind.rule, kind.prepared_path, *params]
 
 
-def load_members(con: duckdb.DuckDBPyConnection, snapshot: Path) -> int:
-    """The registry's snapshot as table ``members`` (its active members); how many.
+CSV = "read_csv(?, header=true, all_varchar=true)"  # a snapshot file, its path the one parameter
+
+
+def _members_sql(source: str, where: str) -> str:
+    """The snapshot's rows in ``source`` as table ``members`` holds them, those meeting ``where``.
 
     The registry stores resident IDs validated, 18 characters in upper case (``check_identity`` and the bulk
     import refuse anything else), so an ID of that form is taken as it is: only another one (a row older than
@@ -268,13 +271,46 @@ def load_members(con: duckdb.DuckDBPyConnection, snapshot: Path) -> int:
         f"CASE WHEN regexp_full_match(resident_id, '{NORMALISED}') THEN resident_id "
         f"ELSE {upgrade_sql(clean_sql('resident_id'))} END"
     )
-    con.execute(
-        "CREATE TABLE members AS SELECT member_id, household_id, region_code, "
+    return (
+        "SELECT member_id, household_id, region_code, "
         f"TRY_CAST(registered_on AS DATE) AS registered_on, {resident_id} AS resident_id "
-        "FROM read_csv(?, header=true, all_varchar=true) WHERE member_active = 'true'",
-        [str(snapshot)],
+        f"FROM {source} WHERE {where}"
     )
+
+
+def load_members(con: duckdb.DuckDBPyConnection, snapshot: Path) -> int:
+    """The registry's snapshot as table ``members`` (its active members); how many."""
+    con.execute("CREATE TABLE members AS " + _members_sql(CSV, "member_active = 'true'"), [str(snapshot)])
     return _aggregate(con, "SELECT count(*) FROM members")[0]
+
+
+def load_cached(con: duckdb.DuckDBPyConnection, cache: Path) -> int:
+    """Table ``members`` as the last batch left it (``save_members``); how many."""
+    con.execute("CREATE TABLE members AS SELECT * FROM read_parquet(?)", [str(cache)])
+    return _aggregate(con, "SELECT count(*) FROM members")[0]
+
+
+def merge_delta(con: duckdb.DuckDBPyConnection, delta: Path, region: str) -> tuple[int, int]:
+    """Every member of each household in ``delta`` (the registry's changes, any region) replaced by the delta's
+    active ones under ``region``: a household that moved away leaves, one that moved in arrives. The rows read
+    and the members now held."""
+    con.execute(
+        "CREATE TEMP TABLE delta AS SELECT household_id, member_active = 'true' AND starts_with(region_code, ?) AS "
+        f"keep, * EXCLUDE (household_id) FROM {CSV}",
+        [region, str(delta)],
+    )
+    rows = _aggregate(con, "SELECT count(*) FROM delta")[0]
+    con.execute("DELETE FROM members WHERE household_id IN (SELECT DISTINCT household_id FROM delta)")
+    con.execute("INSERT INTO members " + _members_sql("delta", "keep"))
+    con.execute("DROP TABLE delta")
+    return rows, _aggregate(con, "SELECT count(*) FROM members")[0]
+
+
+def save_members(con: duckdb.DuckDBPyConnection, target: Path) -> None:
+    """Table ``members`` as a Parquet file, written beside ``target`` and renamed onto it (never half a file)."""
+    spool = target.with_suffix(".writing")
+    con.execute(f"COPY members TO {_literal(str(spool))} (FORMAT parquet)")
+    spool.replace(target)
 
 
 Hit = tuple[str, str, str, str, str, int, str, str]  # kind_id, member, household, region, id, line, evidence, fp

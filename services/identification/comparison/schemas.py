@@ -91,6 +91,7 @@ class BatchCreate(BaseModel):
 
     region_code: str = Field(pattern=r"^(\d{2}|\d{4}|\d{6}|\d{9})$", description="a township, county, city or province")
     year: int | None = Field(default=None, ge=2000, le=2100, description="whose rule set's cut-off year; default: this")
+    full: bool = Field(default=False, description="read every member again instead of the cache and the changes since")
 
 
 class BatchPublic(BaseModel):
@@ -109,6 +110,9 @@ class BatchPublic(BaseModel):
     new_findings: int
     households_flagged: int
     cases_sent_back: int
+    full: bool
+    snapshot: str = Field(description="full (every member read) or delta (the cache and the changes since)")
+    snapshot_rows: int = Field(description="member rows downloaded from the registry")
     message: str | None
     started_by: str
     created_at: datetime

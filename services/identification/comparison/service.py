@@ -170,6 +170,7 @@ def create_batch(session: Session, body: BatchCreate, principal: Principal) -> C
     batch = ComparisonBatch(
         region_code=body.region_code,
         year=body.year or clock.today().year,
+        full=body.full,
         started_by=principal.subject,
         started_roles=sorted(r.value for r in principal.roles),
         started_region=principal.region,
