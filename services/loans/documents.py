@@ -24,6 +24,23 @@ MODES = {
 }
 FEN = Decimal("0.01")
 KINDS = {"household": "建档立卡贫困户", "entity": "带动贫困户的新型农业经营主体"}
+STATUSES = {
+    "applied": "已申请",
+    "approved": "已审批",
+    "rejected": "未批准",
+    "active": "还款中",
+    "settled": "已结清",
+    "defaulted": "已认定违约",
+    "compensated": "已代偿",
+}
+ENTRIES = {
+    "repayment": "还款",
+    "reversal": "冲正",
+    "extension": "展期",
+    "renewal": "续贷",
+    "compensation": "风险补偿",
+    "recovery": "追偿回收",
+}
 
 
 def brochure(product: Product, pool: Pool) -> bytes:
@@ -100,7 +117,7 @@ def statement(session: Session, loan: Loan, *, id_number: str | None) -> bytes:
                 ("放款日", str(loan.disbursed_on or "—")),
                 ("到期日", str(loan.maturity_date or "—")),
                 ("本金余额", f"{loan.principal_outstanding} 元"),
-                ("状态", loan.status),
+                ("状态", STATUSES.get(loan.status, loan.status)),
                 ("逾期天数", str(loan.days_past_due)),
             ]
         ),
@@ -129,7 +146,7 @@ def statement(session: Session, loan: Loan, *, id_number: str | None) -> bytes:
             [
                 [
                     str(r.paid_on),
-                    r.kind,
+                    ENTRIES.get(r.kind, r.kind),
                     str(r.amount),
                     str(r.penalty),
                     str(r.interest),

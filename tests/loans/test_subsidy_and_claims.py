@@ -191,5 +191,6 @@ def test_brochure_and_statement_pdfs(loans: Loans, api, cadre, tmp_path) -> None
     statement = api.get(f"/api/v1/loans/{loan['id']}/statement.pdf", headers=cadre)
     text = "".join(page.extract_text() for page in PdfReader(BytesIO(statement.content)).pages)
     assert "5223**********0027" in text and "522323197201150027" not in text
+    assert "还款中" in text and "active" not in text  # states in words, as the borrower reads them
     (tmp_path / "brochure.pdf").write_bytes(brochure.content)
     (tmp_path / "statement.pdf").write_bytes(statement.content)
