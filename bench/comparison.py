@@ -358,6 +358,42 @@ def watch_batch(db_path: Path, batch_id: str, snapshot: Path, started: float) ->
         conn.close()
 
 
+def touch_households(url: str, share: int) -> int:
+    """Every ``share``-th household changed as the registry's versioned edit leaves it (``version`` + 1,
+    ``updated_at`` now, stored as ``AwareDateTime`` keeps it on SQLite: naive UTC text), in one bulk SQL update
+    while the services run; the members are left as they were, so the planted hits stay the same. How many."""
+    now = time.strftime("%Y-%m-%d %H:%M:%S.000000", time.gmtime())
+    conn = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=60)
+    try:
+        with conn:
+            cursor = conn.execute(
+                "UPDATE household SET version = version + 1, updated_at = ? WHERE rowid % ? = 0", [now, share]
+            )
+        return cursor.rowcount
+    finally:
+        conn.close()
+
+
+def run_batch(api: httpx.Client, ident_db: Path, home: Path, body: dict[str, Any]) -> tuple[str, dict[str, float]]:
+    """One batch through the API, watched to its end: its id and when each phase was seen."""
+    started = time.perf_counter()
+    answer = api.post("/comparisons", json=body)
+    assert answer.status_code == 202, answer.text
+    batch_id = answer.json()["id"]
+    snapshot = home / "var" / "identification" / "comparison" / f"snapshot-{batch_id}.csv"
+    return batch_id, watch_batch(ident_db, batch_id, snapshot, started)
+
+
+def phases(seen: dict[str, float]) -> dict[str, float]:
+    done = seen["done"]
+    return {
+        "snapshot_download": round(seen.get("download_end", 0.0), 2),
+        "member_load": round(seen.get("matching", 0.0) - seen.get("download_end", 0.0), 2),
+        "matching": round(seen.get("storing", done) - seen.get("matching", 0.0), 2),
+        "storing": round(done - seen.get("storing", done), 2),
+    }
+
+
 def main() -> None:
     p = _common.parser("comparison", __doc__ or "")
     p.add_argument("--households", type=int, default=None, help="households in the registry (default 1000000)")
@@ -430,16 +466,14 @@ def main() -> None:
                     result["upload_format"] = "+".join(sorted(formats))
                     result["upload_s"] = round(uploads, 2)
 
-                    started = time.perf_counter()
-                    answer = api.post("/comparisons", json={"region_code": REGION})
-                    assert answer.status_code == 202, answer.text
-                    batch_id = answer.json()["id"]
                     planted = set().union(*(f["planted"] for f in files))
-                    snapshot = home / "var" / "identification" / "comparison" / f"snapshot-{batch_id}.csv"
-                    seen = watch_batch(ident_db, batch_id, snapshot, started)
+                    batch_id, seen = run_batch(api, ident_db, home, {"region_code": REGION})
                     batch_s = seen["done"]
                     batch = api.get(f"/comparisons/{batch_id}").json()
                     summary = api.get(f"/comparisons/{batch_id}/summary").json()
+                    touched = touch_households(registry_url, 100)
+                    delta_id, delta_seen = run_batch(api, ident_db, home, {"region_code": REGION})
+                    delta = api.get(f"/comparisons/{delta_id}").json()
                 result["peak_rss_mb"] = vm_hwm_mb(ident.proc.pid)  # type: ignore[union-attr]
                 result["registry_peak_rss_mb"] = vm_hwm_mb(registry.proc.pid)  # type: ignore[union-attr]
             finally:
@@ -448,6 +482,7 @@ def main() -> None:
 
         check = sqlite3.connect(ident_db)
         stored = set(check.execute("SELECT dataset, member_id, line FROM finding WHERE batch_id = ?", [batch_id]))
+        delta_stored = set(check.execute("SELECT dataset, member_id, line FROM finding WHERE batch_id = ?", [delta_id]))
         flagged = check.execute("SELECT count(*) FROM outbox WHERE event_type = 'comparison.flagged'").fetchone()[0]
         check.close()
         limits.append(bare_join(con, files))
@@ -468,12 +503,15 @@ def main() -> None:
             "duckdb_join_s": round(limit, 3),
             "duckdb_join_runs_s": [round(s, 3) for s, _ in limits],
             "batch_s": round(batch_s, 2),
-            "phases_s": {
-                "snapshot_download": round(seen.get("download_end", 0.0), 2),
-                "member_load": round(seen.get("matching", 0.0) - seen.get("download_end", 0.0), 2),
-                "matching": round(matching, 2),
-                "storing": round(batch_s - seen.get("storing", batch_s), 2),
-            },
+            "phases_s": phases(seen),
+            "batch_delta_vs_duckdb": _common.ratio(delta_seen["done"], limit),
+            "batch_delta_s": round(delta_seen["done"], 2),
+            "delta_phases_s": phases(delta_seen),
+            "delta_households_changed": touched,
+            "delta_snapshot": delta["snapshot"],
+            "delta_snapshot_rows": delta["snapshot_rows"],
+            "delta_members": delta["members"],
+            "delta_hits_exact": delta_stored == planted,
             "snapshot_mb": round(seen.get("snapshot_bytes", 0) / 2**20, 1),
             "batch_members": batch["members"],
             "batch_rejects": batch["rejects"],
@@ -491,6 +529,7 @@ def main() -> None:
             _common.say(f"MISMATCH: {len(missing)} planted hits not found (e.g. {sorted(missing)[:3]}), "
                         f"{len(extra)} findings not planted (e.g. {sorted(extra)[:3]})")  # fmt: skip
         assert batch["members"] == members, batch
+        assert (delta["snapshot"], delta["members"], delta_stored) == ("delta", members, planted), delta
         assert flagged == households_hit, (flagged, households_hit)
     _common.emit_result(result)
 
