@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from services.identification.main import create_app
@@ -16,8 +14,7 @@ from services.registry.main import create_app as create_registry
 from shared.clock import FrozenClock
 from shared.settings import StackSettings
 from tests.support.builders import household_body
-from tests.support.ports import free_port
-from tests.support.procs import wait_until
+from tests.support.served import ServedApp
 
 TODAY = datetime(2025, 6, 16, 10, 0)
 VILLAGE = "522323109001"  # 下街社区, 青山镇, 普安县
@@ -32,64 +29,29 @@ def clock() -> FrozenClock:
     return FrozenClock(TODAY)
 
 
-class Registry:
+@pytest.fixture
+def registry(service_database: Callable[..., str], stack: StackSettings, clock: FrozenClock) -> Iterator[ServedApp]:
     """The registry app served by uvicorn on a free port, in a thread of this process."""
-
-    def __init__(self, stack: StackSettings, clock: FrozenClock) -> None:
-        self.port = free_port()
-        config = uvicorn.Config(
-            create_registry(stack=stack, clock=clock),
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="on",
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.thread.start()
-        wait_until(lambda: self.server.started, what="the registry to serve")
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+    service_database("registry", run_jobs=False)
+    with ServedApp(create_registry(stack=stack, clock=clock)) as served:
+        yield served
 
 
 @pytest.fixture
-def registry(
-    database_url: Callable[[str], str], monkeypatch: pytest.MonkeyPatch, stack: StackSettings, clock: FrozenClock
-) -> Iterator[Registry]:
-    monkeypatch.setenv("FUPIN_REGISTRY_DATABASE_URL", database_url("registry"))
-    monkeypatch.setenv("FUPIN_REGISTRY_RUN_JOBS", "false")
-    server = Registry(stack, clock)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def ident_stack(stack: StackSettings, registry: Registry) -> StackSettings:
+def ident_stack(stack: StackSettings, registry: ServedApp) -> StackSettings:
     return stack.model_copy(update={"service_urls": {"registry": registry.url}, "service_call_attempts": 2})
 
 
 @pytest.fixture
-def api(
-    database_url: Callable[[str], str], monkeypatch: pytest.MonkeyPatch, ident_stack: StackSettings, clock: FrozenClock
-) -> Iterator[TestClient]:
+def api(service_database: Callable[..., str], ident_stack: StackSettings, clock: FrozenClock) -> Iterator[TestClient]:
     """The identification app with its real database and NATS, migrated at start; jobs ticked by the tests."""
-    monkeypatch.setenv("FUPIN_IDENTIFICATION_DATABASE_URL", database_url("identification"))
-    monkeypatch.setenv("FUPIN_IDENTIFICATION_RUN_JOBS", "false")
+    service_database("identification", run_jobs=False)
     with TestClient(create_app(stack=ident_stack, clock=clock)) as client:
         yield client
 
 
 @pytest.fixture
-def reg(registry: Registry) -> Iterator[Any]:
+def reg(registry: ServedApp) -> Iterator[Any]:
     import httpx
 
     with httpx.Client(base_url=registry.url, timeout=30) as client:  # a loaded CI machine, not a hang
