@@ -152,3 +152,42 @@ def test_the_flagged_event_data_is_what_the_catalogue_publishes() -> None:
     found = [{"dataset": "vehicles", "rule": "七不进-3", "member_id": "m1", "region_code": "522323109001"}]
     data = _flagged_data(Batch(), "h1", found)  # type: ignore[arg-type]
     assert validate_data("comparison.flagged", data) == data
+
+
+def _snapshot(path: Path, rows: list[tuple[str, str, str, bool]]) -> Path:
+    """A registry snapshot file of (member, household, region, active) rows, each with a fresh valid ID."""
+    lines = [",".join(COLUMNS)]
+    for member, household, region, active in rows:
+        values = [member, household, resident_id(), region, "poor", "true" if active else "false", "2024-01-10"]
+        lines.append(",".join([*values, "2024-01-10", ""]))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+BASE = [("a1", "A", "522323109001", True), ("a2", "A", "522323109001", True), ("b1", "B", "522323109002", True)]
+
+
+class TestMergeDelta:
+    @pytest.mark.parametrize(
+        ("delta", "kept"),
+        [
+            ([], {"a1", "a2", "b1"}),  # nothing changed
+            ([("a1", "A", "522323109001", True), ("a2", "A", "522323109001", False)], {"a1", "b1"}),  # a2 died
+            ([*BASE[:2], ("a3", "A", "522323109001", True)], {"a1", "a2", "a3", "b1"}),  # a birth
+            ([("b1", "B", "522323101001", True)], {"a1", "a2"}),  # B moved to another township
+            ([("c1", "C", "522323109003", True)], {"a1", "a2", "b1", "c1"}),  # a household moved (or split) in
+            ([("x1", "X", "522323101001", True)], {"a1", "a2", "b1"}),  # a change elsewhere is not kept
+            ([("a9", "A", "522323109001", True)], {"a9", "b1"}),  # A's members replaced whole
+        ],
+    )
+    def test_each_changed_household_is_replaced_by_its_active_members_in_the_region(
+        self, tmp_path: Path, delta: list[tuple[str, str, str, bool]], kept: set[str]
+    ) -> None:
+        with duckdb.connect() as con:
+            matching.load_members(con, _snapshot(tmp_path / "full.csv", BASE))
+            rows, members = matching.merge_delta(con, _snapshot(tmp_path / "delta.csv", delta), "522323109")
+            held = {r[0] for r in con.execute("SELECT member_id FROM members").fetchall()}
+            matching.save_members(con, tmp_path / "cache.parquet")
+        with duckdb.connect() as again:
+            assert matching.load_cached(again, tmp_path / "cache.parquet") == len(kept)
+        assert (held, rows, members) == (kept, len(delta), len(kept))
