@@ -19,12 +19,14 @@ os.environ.setdefault("FUPIN_LOG_LEVEL", "WARNING")
 
 from shared.auth import issue_token
 from shared.cli.services import SERVICES, load_spec
+from shared.clock import Clock
 from shared.db import upgrade
 from shared.natsserver import NatsServer
 from shared.settings import StackSettings, stack_settings
 from tests.support.leaks import personal_data_in
 from tests.support.ports import free_port
 from tests.support.postgres import PostgresServer
+from tests.support.served import ServedApp
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -166,6 +168,17 @@ def service_database(database_url: Callable[[str], str], monkeypatch: pytest.Mon
         return url
 
     return make
+
+
+@pytest.fixture
+def served_registry(service_database: Callable[..., str], stack: StackSettings, clock: Clock) -> Iterator[ServedApp]:
+    """The real registry served over HTTP on a port of its own (uvicorn in a thread), on the test's backend and
+    clock (a ``clock`` fixture of the test's package), its jobs off: for the services that read it."""
+    from services.registry.main import create_app
+
+    service_database("registry", run_jobs=False)
+    with ServedApp(create_app(stack=stack, clock=clock)) as served:
+        yield served
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.identification.main import create_app
-from services.registry.main import create_app as create_registry
 from shared.clock import FrozenClock
 from shared.settings import StackSettings
 from tests.support.builders import household_body
@@ -30,11 +29,8 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def registry(service_database: Callable[..., str], stack: StackSettings, clock: FrozenClock) -> Iterator[ServedApp]:
-    """The registry app served by uvicorn on a free port, in a thread of this process."""
-    service_database("registry", run_jobs=False)
-    with ServedApp(create_registry(stack=stack, clock=clock)) as served:
-        yield served
+def registry(served_registry: ServedApp) -> ServedApp:
+    return served_registry
 
 
 @pytest.fixture

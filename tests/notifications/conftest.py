@@ -21,7 +21,6 @@ from services.notifications.domain.phones import normalise_phone
 from services.notifications.main import create_app
 from services.notifications.models import Contact
 from services.notifications.sending import Sender
-from services.registry.main import create_app as create_registry
 from shared.clock import FrozenClock
 from shared.events.envelope import Envelope, subject_for
 from shared.natsserver import NatsServer
@@ -207,11 +206,8 @@ def svc(start: Callable[..., Service]) -> Service:
 
 
 @pytest.fixture
-def registry(service_database: Callable[..., str], stack: StackSettings, clock: FrozenClock) -> Iterator[ServedApp]:
-    """The real registry on a port of its own, on the test's backend and clock, its jobs off."""
-    service_database("registry", run_jobs=False)
-    with ServedApp(create_registry(stack=stack, clock=clock)) as served:
-        yield served
+def registry(served_registry: ServedApp) -> ServedApp:
+    return served_registry
 
 
 @pytest.fixture
