@@ -67,9 +67,10 @@ class ServiceClient:
         """GET ``path`` (under ``/api/v1``) and return its JSON body."""
         return self._call("GET", path, params=params).json()
 
-    def download(self, path: str, target: Path, params: dict[str, Any] | None = None) -> None:
+    def download(self, path: str, target: Path, params: dict[str, Any] | None = None) -> httpx.Headers:
         """GET ``path`` streamed to ``target`` (a snapshot of millions of rows: never whole in memory), with the
-        same retries and refusals as ``get_json``; a failed attempt leaves no partial file."""
+        same retries and refusals as ``get_json``; a failed attempt leaves no partial file. Returns the answer's
+        headers (a watermark, a checksum)."""
         attempts = max(1, self.stack.service_call_attempts)
         last = ""
         for attempt in range(attempts):
@@ -86,7 +87,7 @@ class ServiceClient:
                     with target.open("wb") as out:
                         for chunk in response.iter_bytes(1 << 20):
                             out.write(chunk)
-                    return
+                    return response.headers
             except httpx.TransportError as exc:
                 target.unlink(missing_ok=True)
                 last = type(exc).__name__

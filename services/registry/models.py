@@ -21,8 +21,8 @@ class RegistryTable(SQLModel, registry=service_registry()):
 INFRA = infra_tables(RegistryTable.metadata)
 
 
-def Stamp() -> Any:
-    return Field(sa_type=AwareDateTime)
+def Stamp(*, index: bool = False) -> Any:
+    return Field(sa_type=AwareDateTime, index=index)
 
 
 def Area() -> Any:
@@ -104,7 +104,7 @@ class Household(RegistryTable, table=True):
     valid_from: date
     dissolved_on: date | None = Field(default=None, description="the day its last member left")
     created_at: datetime = Stamp()
-    updated_at: datetime = Stamp()
+    updated_at: datetime = Stamp(index=True)  # the comparison's delta snapshot reads households changed since
     # When the current status was decided (by identification's event or an edit), so a late, older decision
     # does not undo a newer one; and the identification case behind it.
     status_decided_at: datetime | None = Field(default=None, sa_type=AwareDateTime)

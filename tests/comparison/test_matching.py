@@ -154,7 +154,7 @@ def test_the_flagged_event_data_is_what_the_catalogue_publishes() -> None:
     assert validate_data("comparison.flagged", data) == data
 
 
-def _snapshot(path: Path, rows: list[tuple[str, str, str, bool]]) -> Path:
+def _household_snapshot(path: Path, rows: list[tuple[str, str, str, bool]]) -> Path:
     """A registry snapshot file of (member, household, region, active) rows, each with a fresh valid ID."""
     lines = [",".join(COLUMNS)]
     for member, household, region, active in rows:
@@ -184,8 +184,8 @@ class TestMergeDelta:
         self, tmp_path: Path, delta: list[tuple[str, str, str, bool]], kept: set[str]
     ) -> None:
         with duckdb.connect() as con:
-            matching.load_members(con, _snapshot(tmp_path / "full.csv", BASE))
-            rows, members = matching.merge_delta(con, _snapshot(tmp_path / "delta.csv", delta), "522323109")
+            matching.load_members(con, _household_snapshot(tmp_path / "full.csv", BASE))
+            rows, members = matching.merge_delta(con, _household_snapshot(tmp_path / "delta.csv", delta), "522323109")
             held = {r[0] for r in con.execute("SELECT member_id FROM members").fetchall()}
             matching.save_members(con, tmp_path / "cache.parquet")
         with duckdb.connect() as again:

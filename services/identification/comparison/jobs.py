@@ -141,19 +141,22 @@ def _start(db: Database, batch_id: str) -> tuple[ComparisonBatch, list[matching.
 
 def download_snapshot(
     stack: StackSettings, region: str | None, target: Path, changed_since: datetime | None = None
-) -> None:
+) -> datetime | None:
     """The registry's member snapshot of ``region`` (all in scope when None) streamed to ``target`` (never whole
-    in memory); with ``changed_since`` only the members of households changed since."""
+    in memory); with ``changed_since`` only the members of households changed since. Returns the registry's
+    watermark for the next delta (its own clock, so another machine's skew does not matter), if it sent one."""
     params = {"region": region} if region else {}
     if changed_since is not None:
         params["changed_since"] = changed_since.isoformat()
     client = ServiceClient(stack, "registry", caller="identification")
     try:
-        client.download("/snapshot/members.csv", target, params=params)
+        headers = client.download("/snapshot/members.csv", target, params=params)
     except CallRefused as exc:
         raise BatchFailed(f"the registry refused the snapshot: {exc.status} {exc.detail[:200]}") from exc
     finally:
         client.close()
+    watermark = headers.get("Snapshot-Watermark")
+    return datetime.fromisoformat(watermark) if watermark else None
 
 
 def load_members(
@@ -161,16 +164,16 @@ def load_members(
 ) -> cache.Loaded:
     """Table ``members`` for the batch: the region's cache merged with the registry's changes since, else (first
     batch, no usable cache, ``full``) every member read again."""
-    mark = db.clock.now()  # before the read starts: a change committed during it is read again next time
+    mark = db.clock.now()  # the fallback watermark, before the read starts: a change during it is read again
     kept = None if batch.full else cache.kept(db, batch.region_code)
     if kept is not None and cache.usable(con, kept):
         # the delta over the whole scope: a household that moved out of the region must leave the cache too
-        download_snapshot(stack, None, snapshot, changed_since=cache.since(kept))
+        watermark = download_snapshot(stack, None, snapshot, changed_since=cache.since(kept))
         rows, members = matching.merge_delta(con, snapshot, batch.region_code)
-        return cache.Loaded("delta", rows, members, mark)
-    download_snapshot(stack, batch.region_code, snapshot)
+        return cache.Loaded("delta", rows, members, watermark or mark)
+    watermark = download_snapshot(stack, batch.region_code, snapshot)
     members = matching.load_members(con, snapshot)
-    return cache.Loaded("full", matching.data_lines(snapshot), members, mark)
+    return cache.Loaded("full", matching.data_lines(snapshot), members, watermark or mark)
 
 
 def _run(db: Database, stack: StackSettings, batch_id: str, snapshot: Path, folder: Path) -> None:
