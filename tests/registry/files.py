@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +32,12 @@ def member_row(hukou: str, name: str, relation: str, *, born: date, sex: str = "
     return row | extra
 
 
-def household_rows(hukou: str, size: int = 3) -> list[dict[str, str]]:
-    rows = [member_row(hukou, "王大山", "户主", born=date(1965, 3, 8))]
-    rows += [member_row(hukou, "李秀英", "配偶", born=date(1967, 9, 1), sex="女")][: size - 1]
+def household_rows(hukou: str, size: int = 3, *, day: int = 0) -> list[dict[str, str]]:
+    """One household's rows. The resident IDs of one birth date and sex run out after 250 households (the
+    order digits): a file of more households gives each its own ``day``, added to the couple's birth dates."""
+    shift = timedelta(days=day)
+    rows = [member_row(hukou, "王大山", "户主", born=date(1965, 3, 8) + shift)]
+    rows += [member_row(hukou, "李秀英", "配偶", born=date(1967, 9, 1) + shift, sex="女")][: size - 1]
     rows += [member_row(hukou, f"王小{i}", "子女", born=date(1990 + i, 1, 2)) for i in range(size - 2)]
     return rows
 

@@ -145,7 +145,7 @@ class TestSameAsInLine:
         self, import_on, started, tmp_path, monkeypatch
     ):
         monkeypatch.setattr(reading, "CHUNK_ROWS", 100)
-        rows = [r for i in range(400) for r in household_rows(f"HK-D-{i}", 3)]
+        rows = [r for i in range(400) for r in household_rows(f"HK-D-{i}", 3, day=i)]
         path = write_xlsx(tmp_path / "damaged.xlsx", rows)
         with zipfile.ZipFile(path) as zf:
             parts = {name: zf.read(name) for name in zf.namelist()}
@@ -204,7 +204,7 @@ class TestThroughTheApi:
             return plan(self, households, found)
 
         monkeypatch.setattr(job_module.Importer, "plan", kill_first)
-        rows = [r for i in range(1500) for r in household_rows(f"HK-KILL-{i}", 2)]  # ~400 KB pickled
+        rows = [r for i in range(1500) for r in household_rows(f"HK-KILL-{i}", 2, day=i)]  # ~400 KB pickled
         job = run(api, county, write_csv(tmp_path / "killed.csv", rows))
         assert killed
         assert job["status"] == "failed", job
