@@ -9,16 +9,19 @@ the other service's verdict and is raised as ``CallRefused`` with its status and
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi import Request
 
 from shared.auth import issue_token
 from shared.errors import DomainError
 from shared.settings import StackSettings
 
 TOKEN_TTL_SECONDS = 300
+PAGE_SIZE = 500  # items asked for per page when following a list to its end
 
 
 class ServiceUnavailable(DomainError):
@@ -66,6 +69,21 @@ class ServiceClient:
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """GET ``path`` (under ``/api/v1``) and return its JSON body."""
         return self._call("GET", path, params=params).json()
+
+    def pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Every page of a paged list (``items`` and ``next_cursor``), first to last, cursor by cursor."""
+        query = {"limit": PAGE_SIZE, **(params or {})}
+        while True:
+            page = self.get_json(path, params=query)
+            yield page
+            if not page.get("next_cursor"):
+                return
+            query["cursor"] = page["next_cursor"]
+
+    def items(self, path: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
+        """Every item of a paged list, page by page (never the whole list in one answer)."""
+        for page in self.pages(path, params):
+            yield from page["items"]
 
     def download(self, path: str, target: Path, params: dict[str, Any] | None = None) -> httpx.Headers:
         """GET ``path`` streamed to ``target`` (a snapshot of millions of rows: never whole in memory), with the
@@ -122,3 +140,17 @@ def _problem(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {"detail": response.text[:200]}
     return body if isinstance(body, dict) else {"detail": str(body)[:200]}
+
+
+def client_of(service: str) -> Callable[[Request], Iterator[ServiceClient]]:
+    """A route dependency: ``service``'s REST API as the ``system`` role, from the app's own stack settings,
+    closed when the request ends (``Annotated[ServiceClient, Depends(client_of("registry"))]``)."""
+
+    def dependency(request: Request) -> Iterator[ServiceClient]:
+        client = ServiceClient(request.app.state.stack, service, caller=request.app.state.db.service)
+        try:
+            yield client
+        finally:
+            client.close()
+
+    return dependency

@@ -100,6 +100,7 @@ from services.funds.schemas import (
     TransitionPublic,
 )
 from shared.auth import Principal, Role, require
+from shared.calls import ServiceClient, client_of
 from shared.clock import session_clock
 from shared.deps import ReadSessionDep, SessionDep
 from shared.disclosure import Disclosure, DisclosureDep
@@ -847,6 +848,7 @@ def _file(body: bytes, media: str, name: str) -> Response:
 
 
 FILES = {"pdf": PDF, "xlsx": XLSX}
+RegistryDep = Annotated[ServiceClient, Depends(client_of("registry"))]
 Format = Annotated[str, Path(pattern="^(pdf|xlsx)$")]
 
 
@@ -856,10 +858,14 @@ Format = Annotated[str, Path(pattern="^(pdf|xlsx)$")]
     tags=["publicity"],
     responses={200: {"content": {PDF: {}, XLSX: {}}}},
 )
-def project_publicity(project_id: str, fmt: Format, session: ReadSessionDep, principal: Reader) -> Response:
+def project_publicity(
+    project_id: str, fmt: Format, session: ReadSessionDep, principal: Reader, registry: RegistryDep
+) -> Response:
     """The project's notice (项目公示): budget lines, beneficiaries (masked) and payments (accounts masked)."""
     project = projects.get_project(session, project_id, principal)
-    body = publicity.project_pdf(session, project) if fmt == "pdf" else publicity.project_xlsx(session, project)
+    place = publicity.place_of(registry, project.region_code)
+    write = publicity.project_pdf if fmt == "pdf" else publicity.project_xlsx
+    body = write(session, project, place)
     return _file(body, FILES[fmt], f"项目公示-{project.name}.{fmt}")
 
 
@@ -875,13 +881,11 @@ def village_publicity(
     fmt: Format,
     session: ReadSessionDep,
     principal: Reader,
+    registry: RegistryDep,
 ) -> Response:
     """A village's receipts for a year (到户资金公示): each paid payment, accounts masked."""
     if not principal.covers(village):
         raise NotFound(f"no village {village}", field="village")
-    body = (
-        publicity.village_pdf(session, village, year)
-        if fmt == "pdf"
-        else publicity.village_xlsx(session, village, year)
-    )
+    write = publicity.village_pdf if fmt == "pdf" else publicity.village_xlsx
+    body = write(session, village, year, publicity.place_of(registry, village))
     return _file(body, FILES[fmt], f"到户资金公示-{village}-{year}.{fmt}")

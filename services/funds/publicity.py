@@ -3,6 +3,7 @@ village's receipts for a year; as PDF (Chinese rendered) and XLSX. Account numbe
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import date
 
@@ -11,8 +12,12 @@ from sqlmodel import Session, col, select
 from services.funds import projects
 from services.funds.domain.ledger import ZERO
 from services.funds.models import Beneficiary, Budget, FundSource, Payment, Project
+from shared.calls import ServiceClient, ServiceUnavailable
 from shared.files import pdf, xlsx
 from shared.masking import mask_account
+from shared.places import place_name
+
+log = logging.getLogger(__name__)
 
 PAYMENT_HEADERS = ["收款人", "账号", "金额(元)", "用途", "发放日期", "状态"]
 STATUS_LABELS = {
@@ -67,8 +72,24 @@ def _payment_rows(payments: Sequence[Payment]) -> list[list[object]]:
     ]
 
 
+def place_of(registry: ServiceClient, code: str) -> str:
+    """The region's name from the registry, for the notice's heading. When the registry does not answer the
+    notice is still made, naming the place by its code (exact, if less readable): a notice due on the board is
+    not held back by another service's outage."""
+    try:
+        return place_name(registry, code)
+    except ServiceUnavailable:
+        log.warning("the registry did not answer: the notice names %s by its code", code)
+        return code
+
+
+def _place(name: str, code: str) -> str:
+    """A place as a notice names it: its name, and the code beside it (the code alone when no name is known)."""
+    return code if name == code else f"{name}（{code}）"
+
+
 def _project_parts(
-    session: Session, project: Project
+    session: Session, project: Project, place: str
 ) -> tuple[list[tuple[str, str]], list[list[object]], list[list[object]], list[Payment]]:
     lines = projects.lines_of(session, project.id)
     line_rows = []
@@ -80,7 +101,7 @@ def _project_parts(
     facts = [
         ("项目名称", project.name),
         ("项目类型", KIND_LABELS.get(project.kind, project.kind)),
-        ("实施地点", project.region_code),
+        ("实施地点", _place(place, project.region_code)),
         ("年度", str(project.year)),
         ("项目资金(元)", f"{total:.2f}"),
         ("状态", PROJECT_STATUS_LABELS.get(project.status, project.status)),
@@ -99,8 +120,9 @@ def _project_parts(
     return facts, line_rows, beneficiaries, payments
 
 
-def project_pdf(session: Session, project: Project) -> bytes:
-    facts, lines, beneficiaries, payments = _project_parts(session, project)
+def project_pdf(session: Session, project: Project, place: str) -> bytes:
+    """``place``: the name of the project's region (``shared.places.place_name``), or its code."""
+    facts, lines, beneficiaries, payments = _project_parts(session, project, place)
     return pdf.document(
         f"扶贫项目资金公示：{project.name}",
         [
@@ -117,8 +139,8 @@ def project_pdf(session: Session, project: Project) -> bytes:
     )
 
 
-def project_xlsx(session: Session, project: Project) -> bytes:
-    facts, lines, beneficiaries, payments = _project_parts(session, project)
+def project_xlsx(session: Session, project: Project, place: str) -> bytes:
+    facts, lines, beneficiaries, payments = _project_parts(session, project, place)
     return xlsx.workbook(
         [
             xlsx.Sheet("项目", ["项目", "内容"], facts, title=f"扶贫项目资金公示：{project.name}"),
@@ -145,22 +167,22 @@ def village_payments(session: Session, village: str, year: int) -> list[Payment]
     )
 
 
-def village_pdf(session: Session, village: str, year: int) -> bytes:
+def village_pdf(session: Session, village: str, year: int, place: str) -> bytes:
+    """``place``: the village's name with its county and township, or its code."""
     payments = village_payments(session, village, year)
     total = sum((p.amount for p in payments), ZERO)
+    facts = [("村", place), ("区划代码", village)] if place != village else [("区划代码", village)]
     return pdf.document(
-        f"{year}年度村级扶贫资金到户公示（{village}）",
+        f"{year}年度村级扶贫资金到户公示（{place}）",
         [
-            pdf.Facts(
-                [("区划代码", village), ("年度", str(year)), ("笔数", str(len(payments))), ("合计(元)", f"{total:.2f}")]
-            ),
+            pdf.Facts([*facts, ("年度", str(year)), ("笔数", str(len(payments))), ("合计(元)", f"{total:.2f}")]),
             pdf.Grid(PAYMENT_HEADERS, [[str(c) for c in r] for r in _payment_rows(payments)]),
             pdf.Text(SUPERVISION),
         ],
     )
 
 
-def village_xlsx(session: Session, village: str, year: int) -> bytes:
+def village_xlsx(session: Session, village: str, year: int, place: str) -> bytes:
     payments = village_payments(session, village, year)
     return xlsx.workbook(
         [
@@ -168,7 +190,7 @@ def village_xlsx(session: Session, village: str, year: int) -> bytes:
                 "到户资金",
                 PAYMENT_HEADERS,
                 _payment_rows(payments),
-                title=f"{year}年度村级扶贫资金到户公示（{village}）",
+                title=f"{year}年度村级扶贫资金到户公示（{place}）",  # the code is in the file's name
             )
         ]
     )

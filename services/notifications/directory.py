@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from services.notifications.domain.phones import normalise_phone, phone_refusals
 from services.notifications.models import Contact, DirectorySync
-from services.notifications.registry import pages, registry_client
+from services.notifications.registry import registry_client
 from shared.calls import ServiceClient
 from shared.clock import session_clock
 from shared.jobs.periodic import PeriodicJob
@@ -73,7 +73,7 @@ def sync_list(session: Session, client: ServiceClient, name: str) -> int:
     params = {"updated_since": (state.watermark - OVERLAP).isoformat()} if state else {}
     newest = state.watermark if state else None
     taken = 0
-    for page in pages(client, path, params):
+    for page in client.pages(path, params):
         for item in page["items"]:
             take(session, item)
             changed = datetime.fromisoformat(item["changed_at"])

@@ -33,7 +33,7 @@ from services.notifications.domain.duties import (
 )
 from services.notifications.models import Contact, DutyOutcome, DutyRuleVersion
 from services.notifications.outbound import Recipient, officers, person, queue
-from services.notifications.registry import pages, registry_client
+from services.notifications.registry import registry_client
 from shared.calls import ServiceClient
 from shared.clock import session_clock
 from shared.ids import new_id
@@ -63,7 +63,7 @@ def version_of(row: DutyRuleVersion) -> RuleVersion:
 
 def coverage(client: ServiceClient, day: date) -> Rows:
     """Every row of the registry's coverage report as of ``day``."""
-    return [row for page in pages(client, "/contacts/coverage", {"as_of": day.isoformat()}) for row in page["items"]]
+    return list(client.items("/contacts/coverage", {"as_of": day.isoformat()}))
 
 
 def by_rule(versions: list[RuleVersion], rows: Rows, day: date, due: Any) -> dict[tuple[DutyRule, Period], Rows]:

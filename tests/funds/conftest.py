@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from services.funds.main import create_app
 from shared.clock import FrozenClock
 from shared.settings import StackSettings
+from tests.support.served import ServedApp
 from tests.support.sql import Sql
 
 TODAY = datetime(2025, 6, 16, 10, 0)
@@ -29,10 +30,22 @@ def funds_url(service_database: Callable[..., str]) -> str:
     return service_database("funds", run_jobs=False)  # the tests tick the periodic jobs on the frozen clock
 
 
+DOWN = "http://127.0.0.1:9"  # nothing listens: a registry that does not answer (never a stack running nearby)
+
+
 @pytest.fixture
 def api(funds_url: str, stack: StackSettings, clock: FrozenClock) -> Iterator[TestClient]:
-    """The funds app with its real database and NATS, migrated at start."""
-    with TestClient(create_app(stack=stack, clock=clock)) as client:
+    """The funds app with its real database and NATS, migrated at start; no registry answers it."""
+    alone = stack.model_copy(update={"service_urls": {"registry": DOWN}, "service_call_attempts": 1})
+    with TestClient(create_app(stack=alone, clock=clock)) as client:
+        yield client
+
+
+@pytest.fixture
+def api_beside_registry(funds_url: str, stack: StackSettings, clock: FrozenClock, served_registry: ServedApp):
+    """The funds app with the real registry served beside it (for the place names of notices)."""
+    beside = stack.model_copy(update={"service_urls": {"registry": served_registry.url}})
+    with TestClient(create_app(stack=beside, clock=clock)) as client:
         yield client
 
 

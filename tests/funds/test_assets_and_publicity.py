@@ -99,7 +99,27 @@ class TestSheepCase:
         )
 
 
+def pdf_text(response) -> str:  # type: ignore[no-untyped-def]
+    assert response.status_code == 200, response.text
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+
+
 class TestReportsAndPublicity:
+    def test_a_notice_names_its_place_in_words_from_the_registry(self, api_beside_registry, county, tmp_path):
+        api = api_beside_registry
+        funded = make_project(api, county, households=(new_id(),), to_poor_only=False)
+        project = pdf_text(api.get(f"{API}/publicity/projects/{funded.project['id']}.pdf", headers=county))
+        assert f"普安县青山镇下街社区居民委员会（{VILLAGE}）" in project
+        answer = api.get(f"{API}/publicity/villages/{VILLAGE}/2025.pdf", headers=county)
+        (tmp_path / "village.pdf").write_bytes(answer.content)
+        village = pdf_text(answer)
+        assert "2025年度村级扶贫资金到户公示（普安县青山镇下街社区居民委员会）" in village and VILLAGE in village
+        sheet = api.get(f"{API}/publicity/villages/{VILLAGE}/2025.xlsx", headers=county)
+        (tmp_path / "village.xlsx").write_bytes(sheet.content)
+        rows = CalamineWorkbook.from_path(str(tmp_path / "village.xlsx")).get_sheet_by_name("到户资金").to_python()
+        assert rows[0][0] == "2025年度村级扶贫资金到户公示（普安县青山镇下街社区居民委员会）"
+        assert VILLAGE in sheet.headers["content-disposition"]
+
     def test_execution_report_and_publicity_files(self, api, county, bank, tmp_path):
         households = [new_id(), new_id()]
         funded = make_project(
@@ -152,5 +172,7 @@ class TestReportsAndPublicity:
         village = api.get(f"{API}/publicity/villages/{VILLAGE}/2025.pdf", headers=county)
         assert village.status_code == 200
         (tmp_path / "village.pdf").write_bytes(village.content)
+        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(village.content)).pages)
+        assert f"到户公示（{VILLAGE}）" in text  # no registry answered: the notice names the village by its code
         other = {"Authorization": county["Authorization"]}
         assert api.get(f"{API}/publicity/villages/522324001001/2025.pdf", headers=other).status_code == 404
