@@ -16,6 +16,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,7 +46,11 @@ def _lock_path(engine: Engine, name: str) -> Path | None:
 
 
 class AdvisoryLock:
-    """A lock named ``name`` in ``engine``'s database, held by this object until ``release``."""
+    """A lock named ``name`` in ``engine``'s database, held by this object until ``release``.
+
+    Safe to share between threads (a job's thread checks ``held`` while the service's shutdown releases it):
+    the lock's connection is used by one thread at a time.
+    """
 
     def __init__(self, engine: Engine, name: str) -> None:
         self.engine = engine
@@ -54,6 +59,7 @@ class AdvisoryLock:
         self._conn: Connection | None = None
         self._fd: int | None = None
         self._memory = False
+        self._guard = threading.RLock()  # a SQLAlchemy connection is not for two threads at once
 
     @property
     def postgres(self) -> bool:
@@ -61,21 +67,23 @@ class AdvisoryLock:
 
     def try_acquire(self) -> bool:
         """Take the lock if nobody holds it; True if this object holds it now."""
-        if self.held:
-            return True
-        if self.postgres:
-            return self._try_pg()
-        return self._try_file(block=False)
+        with self._guard:
+            if self.held:
+                return True
+            if self.postgres:
+                return self._try_pg()
+            return self._try_file(block=False)
 
     def acquire(self) -> None:
         """Wait until the lock is ours."""
         if self.held:
             return
         if self.postgres:
-            conn = self.engine.connect()
+            conn = self.engine.connect()  # waits for the lock outside the guard: a release can go on meanwhile
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": self.key})
             conn.commit()
-            self._conn = conn
+            with self._guard:
+                self._conn = conn
         else:
             self._try_file(block=True)
 
@@ -111,18 +119,19 @@ class AdvisoryLock:
     @property
     def held(self) -> bool:
         """Whether the lock is still ours. On PostgreSQL this asks the server, over the lock's own connection."""
-        if self._memory or self._fd is not None:
-            return True
-        if self._conn is None:
-            return False
-        try:
-            self._conn.execute(text("SELECT 1")).scalar()
-            self._conn.commit()
-            return True
-        except Exception:
-            log.warning("lost the connection holding lock %s: no longer holding it", self.name)
-            self._drop_connection()
-            return False
+        with self._guard:
+            if self._memory or self._fd is not None:
+                return True
+            if self._conn is None:
+                return False
+            try:
+                self._conn.execute(text("SELECT 1")).scalar()
+                self._conn.commit()
+                return True
+            except Exception:
+                log.warning("lost the connection holding lock %s: no longer holding it", self.name)
+                self._drop_connection()
+                return False
 
     def _drop_connection(self) -> None:
         conn, self._conn = self._conn, None
@@ -132,24 +141,26 @@ class AdvisoryLock:
                 conn.close()
 
     def release(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
-                self._conn.commit()
-            except Exception:
-                log.warning("could not unlock %s; closing its connection releases it", self.name)
-            finally:
-                self._drop_connection()
-        if self._fd is not None:
-            fd, self._fd = self._fd, None
-            os.close(fd)
-        self._memory = False
+        with self._guard:
+            if self._conn is not None:
+                try:
+                    self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+                    self._conn.commit()
+                except Exception:
+                    log.warning("could not unlock %s; closing its connection releases it", self.name)
+                finally:
+                    self._drop_connection()
+            if self._fd is not None:
+                fd, self._fd = self._fd, None
+                os.close(fd)
+            self._memory = False
 
     def backend_pid(self) -> int | None:
         """The PostgreSQL backend holding the lock (tests kill it to prove a lost lock is noticed)."""
-        if self._conn is None:
-            return None
-        return int(self._conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+        with self._guard:
+            if self._conn is None:
+                return None
+            return int(self._conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
 
 
 @contextlib.contextmanager

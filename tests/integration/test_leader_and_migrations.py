@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+import warnings
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -56,3 +60,47 @@ def test_on_sqlite_one_holder_at_a_time_too(tmp_path) -> None:
     assert second.try_acquire() is True
     second.release()
     engine.dispose()
+
+
+def test_a_lock_checked_in_one_thread_and_released_in_another_keeps_its_connection_whole(postgres_server) -> None:
+    """A job's thread asks ``held`` while the service's shutdown releases the lock (the relay, the periodic
+    runner): the lock's one connection is never used by both at once (SQLAlchemy warned of a transaction
+    'already deassociated from connection' before), and after the release nobody holds it."""
+    url = postgres_server.create_database("lock-threads")
+    engine, other = make_engine(url), make_engine(url)
+    lock = AdvisoryLock(engine, "notifications.duties")
+    problems: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def check() -> None:
+        start.wait()
+        try:
+            for _ in range(300):
+                if not lock.held:
+                    return  # released: it stays so
+        except BaseException as exc:  # the test reports whatever the thread met
+            problems.append(exc)
+
+    try:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            for _ in range(10):
+                assert lock.try_acquire()
+                threads = [threading.Thread(target=check) for _ in range(3)]
+                for t in threads:
+                    t.start()
+                start.wait()
+                time.sleep(0.01)  # the checkers are at it
+                lock.release()
+                for t in threads:
+                    t.join()
+                assert not lock.held
+        assert [str(w.message) for w in seen] == []
+        assert problems == []
+        rival = AdvisoryLock(other, "notifications.duties")
+        assert rival.try_acquire() is True  # the release did release it
+        rival.release()
+    finally:
+        lock.release()
+        engine.dispose()
+        other.dispose()
