@@ -32,7 +32,15 @@ from services.registry.domain.codes import (
     HousingGrade,
     parse_label,
 )
-from shared.identity import InvalidIdentifier, ResidentId, Sex, check_consistent, resident_id_facts, validate_mobile
+from shared.identity import (
+    InvalidIdentifier,
+    ResidentId,
+    Sex,
+    area_warning,
+    check_consistent,
+    resident_id_facts,
+    validate_mobile,
+)
 from shared.text import clean_name
 
 YES = ("是", "有", "Y", "y", "yes", "true", "1", "√")
@@ -168,7 +176,8 @@ H_REST = tuple(c.key for c in COLUMNS if not c.member and c.key not in H_CORE an
 HOUSEHOLD_KEYS = H_CORE + H_REST
 M_CORE = ("name", "id_number", "relation", "sex", "birth_date", "labour", "health")
 M_REST = tuple(c.key for c in COLUMNS if c.member and c.key not in M_CORE)
-MEMBER_KEYS = M_CORE + M_REST
+M_NOTED = ("id_warning",)  # what the import notes of a member from its cells (no column of its own)
+MEMBER_KEYS = M_CORE + M_REST + M_NOTED
 RELATION_AT = MEMBER_KEYS.index("relation")
 ID_AT = MEMBER_KEYS.index("id_number")
 ADDRESS_AT = HOUSEHOLD_KEYS.index("address")
@@ -541,7 +550,7 @@ class RowReader:
             if not ok:
                 errors.append(RowError(number, HEADER["birth_date"], stated_birth))
                 stated_birth = None
-        member: tuple[Any, ...] = (name, None, code, None, None, labour_code, health_code, *m_rest)
+        member: tuple[Any, ...] = (name, None, code, None, None, labour_code, health_code, *m_rest, None)
         if id_number:
             id_number = id_number.upper()
             try:
@@ -561,7 +570,8 @@ class RowReader:
                         errors.append(RowError(number, HEADER["phone"], str(exc)))
                     else:
                         m_rest = (*m_rest[:PHONE_AT], phone, *m_rest[PHONE_AT + 1 :])
-                member = (name, id_number, code, id_sex, born.isoformat(), labour_code, health_code, *m_rest)
+                warning = area_warning(id_number)  # kept with the member to verify, as a registration keeps it
+                member = (name, id_number, code, id_sex, born.isoformat(), labour_code, health_code, *m_rest, warning)
         # Household values count on the 户主 row only (the others' cells were checked above): keep just the code.
         household = (region, group_no, address, primary_cause, *h_rest) if code == "head" else (region,)
         return (number, hukou, household, member, tuple(errors) if errors else ())
