@@ -14,6 +14,7 @@ from tests.identification.conftest import (
     declare_income,
     register,
 )
+from tests.support.http import ok, problem
 from tests.support.procs import wait_until
 
 pytestmark = pytest.mark.integration
@@ -26,11 +27,6 @@ RULES = {
     "new_house_cutoff_year": 2013,
 }
 VOTE = {"for": 20, "against": 1, "abstain": 0}
-
-
-def ok(response: Any, status: int = 200) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def attach(api: Any, case_id: str, headers: dict[str, str]) -> str:
@@ -52,12 +48,6 @@ def notice_and_end(
     clock.advance(timedelta(days=notice["days"], minutes=1))
     api.app.state.runtime.periodic.tick()
     return notice
-
-
-def problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return response.json()
 
 
 def fields(body: dict[str, Any]) -> set[str]:

@@ -14,6 +14,7 @@ from shared.ids import new_id
 from shared.settings import StackSettings
 from tests.funds.flows import make_project, payment_body
 from tests.loans.builders import TODAY, Loans
+from tests.support import http
 from tests.support.builders import household_body
 from tests.support.bus import VILLAGE, decision, event, publish
 from tests.support.procs import wait_until
@@ -47,8 +48,7 @@ class Seeding:
     registry: Any = None  # an httpx.Client on a served registry, for the services that read it
 
     def ok(self, response: Any, status: int = 201) -> dict[str, Any]:
-        assert response.status_code == status, response.text
-        return response.json()
+        return http.ok(response, status)
 
     def scalar(self, sql: str, **params: Any) -> Any:
         with Sql(self.database_url) as run:

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from shared.clock import FrozenClock
 from shared.events.envelope import Envelope
 from shared.settings import StackSettings
+from tests.support import http
 from tests.support.bus import at, decision, publish
 from tests.support.procs import wait_until
 
@@ -52,8 +53,7 @@ class Loans:
         self.api, self.stack, self.sql, self.officer, self.county, self.clock = api, stack, sql, officer, county, clock
 
     def ok(self, response: Any, status: int = 200) -> dict[str, Any]:
-        assert response.status_code == status, response.text
-        return response.json()
+        return http.ok(response, status)
 
     def pool(self, balance: str = "5000000", multiple: str = "10") -> dict[str, Any]:
         body = {
