@@ -16,6 +16,7 @@ import httpx
 import typer
 
 from shared.cli.services import SERVICES, service_cli
+from shared.files.fonts import DEBIAN_FALLBACK_FONTS, FALLBACK_PACKAGE
 from shared.natsserver import NatsServer
 from shared.settings import StackSettings
 
@@ -238,8 +239,7 @@ def test(
     workers: Annotated[str, typer.Option("-n", "--workers", help="pytest-xdist workers ('auto', or 0 for none)")] = "2",
 ) -> None:
     """Run every test: unit, and integration against a real nats-server and PostgreSQL."""
-    if not (shutil.which("initdb") or list(Path("/usr/lib/postgresql").glob("*/bin/initdb"))):
-        _install_postgres()
+    _install_test_packages()
     if not ctx.args:  # the whole run (CI's): the type checker first, over the files pyproject.toml lists
         typer.echo("mypy …")
         if subprocess.call([sys.executable, "-m", "mypy"], cwd=ROOT):
@@ -251,15 +251,23 @@ def test(
     raise typer.Exit(subprocess.call(cmd, cwd=ROOT))
 
 
-def _install_postgres() -> None:
-    """The integration tests start PostgreSQL from its binaries; fetch them from Debian when root."""
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        typer.echo("PostgreSQL binaries (initdb, pg_ctl) not found; install postgresql to run every test", err=True)
+def _install_test_packages() -> None:
+    """What the tests need from Debian: PostgreSQL's binaries (the integration tests start their own server) and
+    a font for rare characters in PDFs (生僻字, CJK Extension B); fetched with apt when root, else named."""
+    missing = []
+    if not (shutil.which("initdb") or list(Path("/usr/lib/postgresql").glob("*/bin/initdb"))):
+        missing.append("postgresql")
+    if not any(path.is_file() for path in DEBIAN_FALLBACK_FONTS):
+        missing.append(FALLBACK_PACKAGE)
+    if not missing:
         return
-    typer.echo("installing PostgreSQL binaries for the integration tests…")
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        typer.echo(f"not installed: {', '.join(missing)}; install them to run every test", err=True)
+        return
+    typer.echo(f"installing {', '.join(missing)} for the tests…")
     subprocess.run(["apt-get", "update", "-qq"], check=False)
     subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "postgresql"],
+        ["apt-get", "install", "-y", "-qq", *missing],
         check=False,
         env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
     )

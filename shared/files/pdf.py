@@ -2,13 +2,22 @@
 
 ``document(title, blocks)`` lays out a heading, then each block in order: ``Heading``, ``Text``, ``Facts``
 (label and value pairs) and ``Grid`` (a table with a header row repeated on every page).
+
+Names carry rare characters (生僻字) beyond the common CJK block, e.g. 𠀀 in CJK Extension B, which WenQuanYi
+lacks: each character the main font has no glyph for is set in a fallback font that has one (HanaMin B or
+BabelStone Han from Debian, or ``FUPIN_PDF_FALLBACK_FONT``), embedded as a subset too, so the name prints as it
+is written instead of as an empty box. Without such a font the character is left as it is and a warning logged.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
+import itertools
+import logging
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -20,14 +29,13 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-DEBIAN_FONTS = (
-    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),  # fonts-wqy-microhei (the Docker image has it)
-    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),  # fonts-wqy-zenhei
-)
+from shared.files.fonts import DEBIAN_FALLBACK_FONTS, DEBIAN_FONTS
+
+log = logging.getLogger(__name__)
 
 
 def font_file() -> Path:
@@ -89,15 +97,66 @@ Block = Heading | Text | Facts | Grid
 WIDTH_MM = 186  # A4 less 12 mm margins
 
 
+_ASTRAL = re.compile(r"<([0-9A-F]{2})> <([0-9A-F]{5,6})>")
+_reportlab_cmap = ttfonts.makeToUnicodeCMap
+
+
+def _to_unicode_cmap(fontname: str, subset: Sequence[int]) -> str:
+    """reportlab's ToUnicode map, with characters beyond U+FFFF (CJK Extension B…) written as the UTF-16 pair the
+    PDF format asks for: reportlab writes their code point as it is (``<20000>``), which no reader understands, so
+    a rare name printed but could not be searched, copied or checked."""
+
+    def pair(m: re.Match[str]) -> str:
+        return f"<{m[1]}> <{chr(int(m[2], 16)).encode('utf-16-be').hex().upper()}>"
+
+    return _ASTRAL.sub(pair, _reportlab_cmap(fontname, subset))
+
+
+ttfonts.makeToUnicodeCMap = _to_unicode_cmap
+FALLBACK = "FupinFallbackHan"
+_MAIN_GLYPHS: frozenset[int] = frozenset(pdfmetrics.getFont(FONT).face.charToGlyph)
+
+
+@functools.cache
+def fallback_glyphs() -> frozenset[int]:
+    """The characters of the fallback font, registered on first need (it is large: read only when a document
+    holds a character the main font lacks); empty when no fallback font is installed."""
+    configured = os.environ.get("FUPIN_PDF_FALLBACK_FONT")
+    for path in [*([Path(configured)] if configured else []), *DEBIAN_FALLBACK_FONTS]:
+        if path.is_file():
+            font = TTFont(FALLBACK, str(path))
+            pdfmetrics.registerFont(font)
+            return frozenset(font.face.charToGlyph)
+    return frozenset()
+
+
+def _in_main(c: str) -> bool:
+    return ord(c) in _MAIN_GLYPHS or c.isspace()
+
+
+def markup(text: str) -> str:
+    """``text`` as Paragraph markup: escaped, each run of characters the main font lacks set in the fallback font."""
+    if all(_in_main(c) for c in text):
+        return escape(text)
+    spare = fallback_glyphs()
+    parts = []
+    for spared, run in itertools.groupby(text, key=lambda c: not _in_main(c) and ord(c) in spare):
+        chars = "".join(run)
+        parts.append(f'<font name="{FALLBACK}">{escape(chars)}</font>' if spared else escape(chars))
+    if missing := {c for c in text if not _in_main(c) and ord(c) not in spare}:
+        log.warning("no font has a glyph for %s: left as it is", ", ".join(f"U+{ord(c):04X}" for c in sorted(missing)))
+    return "".join(parts)
+
+
 def _cell(value: object, style: ParagraphStyle = SMALL) -> Paragraph:
-    return Paragraph(escape("" if value is None else str(value)), style)
+    return Paragraph(markup("" if value is None else str(value)), style)
 
 
 def _flowable(block: Block) -> Flowable:
     if isinstance(block, Heading):
-        return Paragraph(escape(block.text), HEADING)
+        return Paragraph(markup(block.text), HEADING)
     if isinstance(block, Text):
-        return Paragraph(escape(block.text), SMALL if block.small else BODY)
+        return Paragraph(markup(block.text), SMALL if block.small else BODY)
     if isinstance(block, Facts):
         table = Table(
             [[_cell(k, BODY), _cell(v, BODY)] for k, v in block.pairs],
@@ -126,7 +185,7 @@ def document(title: str, blocks: Sequence[Block], *, subject: str = "") -> bytes
         subject=subject,
         author="Fupin",
     )
-    story: list[Flowable] = [Paragraph(escape(title), TITLE), Spacer(1, 5 * mm)]
+    story: list[Flowable] = [Paragraph(markup(title), TITLE), Spacer(1, 5 * mm)]
     for block in blocks:
         story.extend([_flowable(block), Spacer(1, 4 * mm)])
     doc.build(story)
