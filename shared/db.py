@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import registry, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
@@ -127,19 +129,38 @@ def _queue_writers(engine: Engine) -> None:
             raise
         conn.info["queued_writer"] = held
 
-    def _release(conn: Any) -> None:
-        if conn.invalidated:  # its record let go when it was invalidated (and its info is out of reach now)
-            return
-        if conn.info.pop("queued_writer", False):
+    def _ending(end: str) -> Any:
+        def _end(conn: Any) -> None:
+            # SQLAlchemy fires these events before it ends the transaction: let go then, and the next writer's
+            # BEGIN IMMEDIATE meets the lock still held through the COMMIT (its fsync) and sleeps in SQLite's busy
+            # handler. So the transaction is ended here, through the driver, and the lock let go after; the
+            # driver's own commit/rollback that SQLAlchemy calls next finds no transaction and does nothing.
+            if conn.invalidated:  # its record let go when it was invalidated (and its info is out of reach now)
+                return
+            if not conn.info.get("queued_writer"):
+                return
+            dbapi_conn = conn.connection.driver_connection
+            try:
+                getattr(dbapi_conn, end)()
+            except sqlite3.Error as exc:
+                if end == "commit":  # a failed COMMIT is raised as SQLAlchemy raises it, never passed over
+                    if not dbapi_conn.in_transaction:  # SQLite rolled it back itself: nothing left to wait for
+                        conn.info.pop("queued_writer")
+                        lock.release()
+                    raise DBAPIError.instance("COMMIT", None, exc, sqlite3.Error) from exc
+                # a failed ROLLBACK: the lock is let go below, SQLAlchemy's own rollback tries again and raises
+            conn.info.pop("queued_writer")
             lock.release()
+
+        return _end
 
     def _release_record(_dbapi_conn: Any, record: Any, *_exc: Any) -> None:
         # A connection given back or dropped with its transaction never ended (it broke mid-way) lets go too.
         if record.info.pop("queued_writer", False):
             lock.release()
 
-    event.listen(engine, "commit", _release)
-    event.listen(engine, "rollback", _release)
+    event.listen(engine, "commit", _ending("commit"))
+    event.listen(engine, "rollback", _ending("rollback"))
     event.listen(engine, "checkin", _release_record)
     event.listen(engine, "invalidate", _release_record)
 
