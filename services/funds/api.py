@@ -82,7 +82,6 @@ from services.funds.schemas import (
     ProjectPublic,
     ReconciliationLinePublic,
     ReconciliationPublic,
-    RecoveryCreate,
     ReissueCreate,
     ReversalCreate,
     RuleSetPublic,
@@ -638,14 +637,6 @@ def contribute(pool_id: str, body: ContributionCreate, session: SessionDep, prin
     return _pool_public(session, pool)
 
 
-@router.post("/pools/{pool_id}/recoveries", status_code=201, response_model=PoolPublic, tags=["loans"])
-def recover(pool_id: str, body: RecoveryCreate, session: SessionDep, principal: Banker) -> PoolPublic:
-    """A recovery on a compensated loan flows back into the pool."""
-    pool = saga.get_pool(session, pool_id, principal)
-    saga.recover(session, pool, body, principal)
-    return _pool_public(session, pool)
-
-
 @router.get("/loan-requests", response_model=Page[SagaRequestPublic], tags=["loans"])
 def list_requests(
     session: ReadSessionDep,
@@ -653,7 +644,8 @@ def list_requests(
     page: PageDep,
     loan_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Page[SagaRequestPublic]:
-    """Subsidy and compensation requests from loans and how each was answered (paid, or short and why)."""
+    """Subsidy and compensation requests and recoveries from loans, and how each was answered (paid or recorded,
+    or short or refused and why)."""
     query = select(SagaRequest).where(in_scope(SagaRequest.region_code, principal))
     if loan_id:
         query = query.where(SagaRequest.loan_id == loan_id)

@@ -80,6 +80,7 @@ SUBSCRIPTIONS = (
         handlers={
             "loan.subsidy_due": saga.on_subsidy_due,
             "loan.compensation_requested": saga.on_compensation_requested,
+            "loan.recovered": saga.on_recovered,
         },
     ),
 )

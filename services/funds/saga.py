@@ -1,11 +1,14 @@
-"""The funds side of the loans saga: interest subsidies (贴息) and risk compensation (风险补偿), each paid once.
+"""The funds side of the loans saga: interest subsidies (贴息) and risk compensation (风险补偿), each paid once,
+and recoveries (追偿回收) on compensated loans put back into the pool once.
 
-A request is keyed by its subsidy or claim id, so a redelivered event, or the same request published again,
-pays once. When the budget or pool is short, nothing is paid, the reason is recorded and said in an event.
+A request is keyed by its subsidy, claim or recovery id, so a redelivered event, or the same request published
+again, moves money once. When the budget or pool is short, nothing is paid, the reason is recorded and said in an
+event.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -16,17 +19,18 @@ from services.funds import accounts
 from services.funds.domain.ledger import ZERO, AccountKind, TransactionKind, transfer
 from services.funds.domain.policy import SourceKind
 from services.funds.models import Budget, FundSource, RiskPool, SagaRequest
-from services.funds.schemas import ContributionCreate, PoolCreate, RecoveryCreate
+from services.funds.schemas import ContributionCreate, PoolCreate
 from shared.auth import Principal
 from shared.clock import session_clock
 from shared.errors import Conflict
 from shared.events.envelope import Envelope
 from shared.events.outbox import emit
 from shared.money import yuan
-from shared.refusals import Refusal, Refused, refuse_if
+from shared.refusals import Refused
 from shared.scope import get_in_scope, require_region
 
 ACTOR = "event:loans"
+log = logging.getLogger(__name__)
 
 
 def _loan_payee(session: Session, loan_id: str, region_code: str) -> str:
@@ -238,25 +242,47 @@ def contribute(session: Session, pool: RiskPool, body: ContributionCreate, princ
     ).id
 
 
-def recover(session: Session, pool: RiskPool, body: RecoveryCreate, principal: Principal) -> str:
-    """A recovery on a compensated loan (追偿回收) flows back into the pool, up to what the loan was paid."""
-    payee = _loan_payee(session, body.loan_id, pool.region_code)
+def on_recovered(session: Session, envelope: Envelope) -> None:
+    """loan.recovered → the pool's share of a recovery (追偿回收) flows back into the pool, once. The loans service
+    is where a bank records a recovery; this puts the same money into the ledger, from the loan's account (which
+    the compensation paid into). A recovery on a loan this pool never compensated moves nothing and is kept as
+    refused, with why, for the county to look into."""
+    data = envelope.data
+    if _seen(session, "recovery", data["recovery_id"]):
+        return
+    amount = yuan(data["amount"])
+    pool = session.get(RiskPool, data["pool_id"])
     compensated = session.exec(
         select(SagaRequest.id).where(
-            SagaRequest.kind == "compensation", SagaRequest.loan_id == body.loan_id, SagaRequest.status == "paid"
+            SagaRequest.kind == "compensation", SagaRequest.loan_id == data["loan_id"], SagaRequest.status == "paid"
         )
     ).first()
-    refuse_if(
-        []
-        if compensated
-        else [Refusal(code="not_compensated", field="loan_id", message="the pool has not compensated this loan")]
-    )
-    return accounts.post(
+    reason = "unknown_pool" if pool is None else "" if compensated else "not_compensated"
+    transaction_id = None
+    if pool is not None and not reason:
+        transaction_id = accounts.post(
+            session,
+            kind=TransactionKind.recovery,
+            postings=transfer(
+                from_account=_loan_payee(session, data["loan_id"], pool.region_code),
+                to_account=pool.account_id,
+                amount=amount,
+            ),
+            memo=f"追偿回收 {data['loan_id']} claim {data['claim_id']}",
+            actor=ACTOR,
+            reference=data["recovery_id"],
+            region_code=pool.region_code,
+        ).id
+    else:
+        log.warning("loan.recovered %s not put into a pool: %s", data["recovery_id"], reason)
+    _record(
         session,
-        kind=TransactionKind.recovery,
-        postings=transfer(from_account=payee, to_account=pool.account_id, amount=body.amount),
-        memo=body.memo,
-        actor=principal.subject,
-        reference=body.loan_id,
-        region_code=pool.region_code,
-    ).id
+        envelope,
+        kind="recovery",
+        request_id=data["recovery_id"],
+        amount=amount,
+        status="refused" if reason else "recorded",
+        region_code=pool.region_code if pool else data.get("region_code", ""),
+        reason=reason,
+        transaction_id=transaction_id,
+    )

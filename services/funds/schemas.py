@@ -452,14 +452,6 @@ class ContributionCreate(Body):
     _check = field_validator("amount")(_positive)
 
 
-class RecoveryCreate(Body):
-    loan_id: str = Field(min_length=1, max_length=64)
-    amount: Money
-    memo: str = Text
-
-    _check = field_validator("amount")(_positive)
-
-
 class SagaRequestPublic(BaseModel):
     id: str
     kind: str

@@ -129,4 +129,19 @@ def recover(session: Session, loan_id: str, body: RecoveryCreate, principal: Pri
         claim.recovered += back
         products.move_pool(session, pool, kind="recovery", amount=back, actor=principal.subject, claim_id=claim.id)
         session.add(claim)
+        if back > ZERO:  # funds puts the same money back into its ledger's pool
+            emit(
+                session,
+                "loan.recovered",
+                repayment.id,
+                {
+                    "recovery_id": repayment.id,
+                    "claim_id": claim.id,
+                    "loan_id": loan.id,
+                    "pool_id": pool.id,
+                    "amount": str(back),
+                    "recovered_on": repayment.paid_on,
+                    "region_code": loan.region_code,
+                },
+            )
     return repayment

@@ -153,6 +153,17 @@ class Compensation(EventData):
     amount: str
 
 
+class Recovery(EventData):
+    """loans recovered money on a loan the pool compensated (追偿回收): ``amount`` is the pool's share of it."""
+
+    recovery_id: str
+    claim_id: str
+    loan_id: str
+    pool_id: str
+    amount: str
+    recovered_on: date
+
+
 class SubsidyPaid(Subsidy):
     """funds paid a loan.subsidy_due from the interest-subsidy budget (贴息资金)."""
 
@@ -230,6 +241,7 @@ CATALOGUE: dict[str, type[EventData]] = {
     "loan.overdue": LoanOverdue,
     "loan.subsidy_due": Subsidy,
     "loan.compensation_requested": Compensation,
+    "loan.recovered": Recovery,
     "notification.sent": Notification,
     "notification.delivered": Notification,
     "notification.failed": Notification,

@@ -30,6 +30,19 @@ def compensation_requested(loan_id: str, pool_id: str, amount: str):
     return event("loan.compensation_requested", loan_id, data, when="2025-06-21", source="loans")
 
 
+def recovered(claim, amount: str, recovery_id: str | None = None, pool_id: str | None = None):
+    data = {
+        "recovery_id": recovery_id or new_id(),
+        "claim_id": claim.data["claim_id"],
+        "loan_id": claim.data["loan_id"],
+        "pool_id": pool_id or claim.data["pool_id"],
+        "amount": amount,
+        "recovered_on": "2025-06-25",
+        "region_code": "522323109001",
+    }
+    return event("loan.recovered", claim.data["loan_id"], data, when="2025-06-25", source="loans")
+
+
 def answers(sql, event_type: str) -> list[dict]:
     count = sql("SELECT count(*) FROM outbox WHERE event_type = :t", t=event_type)
     return [
@@ -96,15 +109,22 @@ def test_compensation_from_the_pool_short_pool_and_recovery(api, county, bank, s
     assert sorted(s["reason"] for s in answers(sql, "compensation.short")) == ["pool_short", "unknown_pool"]
     assert ok(api.get(f"{API}/pools", headers=county), 200)["items"][0]["balance"] == "2000.00"
 
-    ok(
-        api.post(
-            f"{API}/pools/{pool['id']}/recoveries",
-            headers=bank,
-            json={"loan_id": loan, "amount": "1500.00", "memo": "处置抵债回收"},
-        )
-    )
+    # Recoveries come from the loans service (where the bank records them) and go back into the pool once.
+    back = recovered(claim, "1500.00")
+    never_paid = recovered(too_much, "1.00")  # a loan this pool never compensated: nothing moves
+    elsewhere = recovered(claim, "1.00", pool_id="no-such-pool")
+    publish(stack, back, back, never_paid, elsewhere, msg_ids=[back.id, new_id(), never_paid.id, elsewhere.id])
+    wait_until(lambda: sql("SELECT count(*) FROM inbox WHERE consumer = 'funds-loans'") == 6, what="recoveries")
     assert ok(api.get(f"{API}/pools", headers=county), 200)["items"][0]["balance"] == "3500.00"
-    response = api.post(
-        f"{API}/pools/{pool['id']}/recoveries", headers=bank, json={"loan_id": new_id(), "amount": "1.00", "memo": "x"}
-    )
-    assert response.status_code == 422 and response.json()["errors"][0]["code"] == "not_compensated"
+    requests = ok(api.get(f"{API}/loan-requests", headers=county, params={"loan_id": loan}), 200)["items"]
+    assert sorted((r["kind"], r["status"], r["reason"], r["amount"]) for r in requests) == [
+        ("compensation", "paid", "", "6000.00"),
+        ("recovery", "recorded", "", "1500.00"),
+        ("recovery", "refused", "unknown_pool", "1.00"),
+    ]
+    other = ok(api.get(f"{API}/loan-requests", headers=county, params={"loan_id": too_much.data["loan_id"]}), 200)
+    assert sorted((r["kind"], r["status"], r["reason"]) for r in other["items"]) == [
+        ("compensation", "short", "pool_short"),
+        ("recovery", "refused", "not_compensated"),
+    ]
+    assert sql("SELECT count(*) FROM ledger_transaction WHERE kind = 'recovery'") == 1

@@ -155,6 +155,14 @@ class TestDefaultAndCompensation:
         assert api.get(f"/api/v1/pools/{pool['id']}", headers=county).json()["balance"] == "979700.00"
         [settled] = api.get("/api/v1/claims", headers=county).json()["items"]
         assert (settled["status"], settled["recovered"]) == ("paid", "700.00")
+        [back] = loans.outbox("loan.recovered")  # funds puts the pool's share back into its ledger
+        assert (back["recovery_id"], back["claim_id"], back["pool_id"], back["amount"], back["recovered_on"]) == (
+            recovery.json()["id"],
+            claim["id"],
+            pool["id"],
+            "700.00",
+            "2025-06-16",
+        )
 
     def test_a_claim_is_bounded_by_the_pool(self, loans: Loans, api, officer) -> None:
         pool = loans.pool(balance="10000", multiple="10")
