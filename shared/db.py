@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, text
+from pydantic_core import PydanticUndefined
+from sqlalchemy import Connection, DateTime, Engine, MetaData, Numeric, Table, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import registry, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -165,6 +167,45 @@ def _queue_writers(engine: Engine) -> None:
     event.listen(engine, "invalidate", _release_record)
 
 
+class NewRows:
+    """A table's new rows as plain dicts, every column filled as the model would fill it: what was given, else the
+    field's default (a ``default_factory``, such as a new id, called for each row), decimals at the column's scale
+    (as the database keeps and reads them back). For a hot insert: a table model instance is built, instrumented and
+    dumped again only to learn its defaults, and the dict is also the response to build without reading back.
+    """
+
+    def __init__(self, model: type[SQLModel]) -> None:
+        self.table: Table = model.__table__  # type: ignore[attr-defined]
+        self._fixed: dict[str, Any] = {}
+        self._factories: dict[str, Callable[[], Any]] = {}
+        self._required: set[str] = set()
+        for column in self.table.columns:
+            field = model.model_fields[column.name]
+            if field.default_factory is not None:
+                self._factories[column.name] = field.default_factory  # type: ignore[assignment]
+            elif field.default is PydanticUndefined:
+                self._required.add(column.name)
+            else:
+                self._fixed[column.name] = field.default
+        self._columns = frozenset(self.table.columns.keys())
+        self._scales = {
+            c.name: Decimal(1).scaleb(-c.type.scale)
+            for c in self.table.columns
+            if isinstance(c.type, Numeric) and c.type.asdecimal and c.type.scale is not None
+        }
+
+    def __call__(self, **values: Any) -> dict[str, Any]:
+        unknown = values.keys() - self._columns
+        missing = self._required - values.keys()
+        if unknown or missing:
+            raise TypeError(f"{self.table.name}: unknown columns {sorted(unknown)}, missing {sorted(missing)}")
+        row = self._fixed | {k: make() for k, make in self._factories.items() if k not in values} | values
+        for name, step in self._scales.items():
+            if isinstance(row[name], Decimal):
+                row[name] = row[name].quantize(step)
+        return row
+
+
 class Database:
     """A service's database: a write engine and, on SQLite, a separate engine for reads."""
 
@@ -277,4 +318,4 @@ def ensure_database(url: str) -> None:
         admin.dispose()
 
 
-__all__ = ["Database", "SQLModel", "Session", "make_engine", "service_registry", "upgrade"]
+__all__ = ["Database", "NewRows", "SQLModel", "Session", "make_engine", "service_registry", "upgrade"]

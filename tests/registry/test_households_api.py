@@ -188,10 +188,13 @@ class TestReadPath:
                 {"category": "blue_card", "start_date": "2024-01-10", "end_date": "2025-01-01"},
             ],
             "housing": {"grade": "D", "structure": "adobe"},
+            "land": {"cultivated_mu": "1.5", "forest_mu": "12"},
+            "secondary_causes": ["ILL"],
         }
         household = register(api, county, body)
         read = api.get(f"{H}/{household['id']}", headers=county).json()
-        assert read == household  # the same read backs POST and GET
+        assert read == household  # POST answers with the rows as written; GET reads them back: the same
+        assert (read["land"]["cultivated_mu"], read["land"]["forest_mu"]) == ("1.50", "12.00")  # the column's scale
         assert [m["relation"] for m in read["members"]] == ["head", "spouse", "child", "child"]
         assert {c["category"] for c in read["categories"]} == {"dibao", "blue_card"}
         assert read["housing"] == {"grade": "D", "structure": "adobe", "relocation": "none", "renovated_year": None}

@@ -48,8 +48,7 @@ def _register_household(
     db: Database = request.app.state.db
 
     def act() -> HouseholdPublic:
-        household = service.register_household(session, body, principal)
-        return household_public(service.read_household(session, household.id, principal, as_of=None), show)
+        return household_public(service.register_household(session, body, principal), show)
 
     with db.transaction() as session:  # commits here, before the response is sent
         request.state.write_session = session  # what the disclosure records joins the change

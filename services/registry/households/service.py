@@ -57,10 +57,13 @@ from services.registry.models import (
     MemberVersion,
     Pairing,
 )
-from services.registry.regions.service import require_village
+from services.registry.regions.service import check_village, require_village
 from shared.auth import Principal
 from shared.clock import session_clock
+from shared.db import NewRows
 from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.events.outbox import emit
+from shared.ids import new_id
 from shared.masking import mask_resident_id
 from shared.pagination import PageParams, paginate
 from shared.refusals import refuse_if
@@ -75,6 +78,7 @@ CATEGORY: Table = HouseholdCategory.__table__  # type: ignore[attr-defined]
 PAIRING: Table = Pairing.__table__  # type: ignore[attr-defined]
 MEMBER_VERSION: Table = MemberVersion.__table__  # type: ignore[attr-defined]
 HOUSEHOLD_VERSION: Table = HouseholdVersion.__table__  # type: ignore[attr-defined]
+NEW_HOUSEHOLD, NEW_MEMBER, NEW_CATEGORY = NewRows(Household), NewRows(Member), NewRows(HouseholdCategory)
 
 
 def paired_on(day: Any) -> ColumnElement[bool]:
@@ -131,12 +135,13 @@ class HouseholdFilters:
     without_helper: bool = False
 
 
-def register_household(session: Session, body: HouseholdCreate, principal: Principal) -> Household:
-    """Register a household (建档立卡) with its members, and announce it.
+def register_household(session: Session, body: HouseholdCreate, principal: Principal) -> HouseholdView:
+    """Register a household (建档立卡) with its members, and announce it; the household as written.
 
     Everything that needs no database (the members' IDs, the dates, the rows themselves) is done before the first
-    statement: on SQLite that statement takes the write lock, which every other writer then waits for. The rows go
-    in as Core inserts (no unit of work to sort, one statement a table)."""
+    statement: on SQLite that statement takes the write lock, which every other writer then waits for. The rows are
+    plain dicts with the tables' defaults (``NewRows``), go in as Core inserts (one statement a table) and are the
+    answer too: a new household has no pairings and no versions, so reading it back would return the same."""
     require_region(principal, body.region_code)
     clock = session_clock(session)
     today = clock.today()
@@ -144,31 +149,43 @@ def register_household(session: Session, body: HouseholdCreate, principal: Princ
     registered_on = body.registered_on or today
     refuse_if(not_in_future(day=registered_on, today=today, field="registered_on", what="registration date"))
     now = clock.now()
-    household = Household(
+    household_id = new_id()
+    members = [
+        NEW_MEMBER(household_id=household_id, joined_on=registered_on, **member_columns(m, c))
+        for m, c in zip(body.members, checked, strict=True)
+    ]
+    household = NEW_HOUSEHOLD(
+        id=household_id,
         hukou_number=body.hukou_number,
         region_code=body.region_code,
         **flatten_blocks(body.model_dump(include=FACT_FIELDS)),
-        head_member_id="",
+        head_member_id=next(m["id"] for m in members if m["relation"] == "head"),
         registered_on=registered_on,
         valid_from=registered_on,
         created_at=now,
         updated_at=now,
     )
-    rows = [
-        Member(household_id=household.id, joined_on=registered_on, **member_columns(m, c))
-        for m, c in zip(body.members, checked, strict=True)
-    ]
-    household.head_member_id = next(r.id for r in rows if r.relation == "head")
-    categories = category_rows(household.id, body.categories)
-    require_village(session, body.region_code)  # the first statement
+    categories = category_rows(household_id, body.categories)
+    check_village(session, body.region_code)  # the first statement
     refuse_known_hukou(session, body.hukou_number, principal, region=body.region_code)
     refuse_active_elsewhere(session, [c.id_number for c in checked], principal, region=body.region_code)
-    session.execute(insert(HOUSEHOLD), household.model_dump())
-    session.execute(insert(MEMBER), [r.model_dump() for r in rows])
+    session.execute(insert(HOUSEHOLD), household)
+    session.execute(insert(MEMBER), members)
     if categories:
-        session.execute(insert(CATEGORY), [c.model_dump() for c in categories])
-    events.household_registered(session, household, rows)
-    return household
+        session.execute(insert(CATEGORY), categories)
+    member_ids = [m["id"] for m in members]
+    facts = events.household_facts(
+        household_id,
+        body.region_code,
+        household["head_member_id"],
+        member_ids,
+        household["version"],
+        household["status"],
+    )
+    emit(session, events.HOUSEHOLD_REGISTERED, household_id, facts)
+    lacking = needs_helper(status=Status(household["status"]), dissolved=False, active_helpers=0)
+    shown = [{"category": c["category"], "start_date": c["start_date"], "end_date": c["end_date"]} for c in categories]
+    return HouseholdView(household, members, shown, None, [], lacking)
 
 
 def member_facts(member: MemberCreate) -> MemberFacts:
@@ -186,11 +203,11 @@ def member_columns(member: MemberCreate, checked: CheckedMember) -> dict[str, An
     }
 
 
-def category_rows(household_id: str, periods: list[CategoryPeriod]) -> list[HouseholdCategory]:
+def category_rows(household_id: str, periods: list[CategoryPeriod]) -> list[dict[str, Any]]:
     for i, period in enumerate(periods):
         field = f"categories.{i}.end_date"
         refuse_if(period_order(start=period.start_date, end=period.end_date, field=field, what="a category"))
-    return [HouseholdCategory(household_id=household_id, **p.model_dump()) for p in periods]
+    return [NEW_CATEGORY(household_id=household_id, **p.model_dump()) for p in periods]
 
 
 def refuse_known_hukou(
@@ -459,7 +476,7 @@ def _replace_categories(session: Session, household_id: str, periods: list[Categ
             row.end_date = day
             session.add(row)
     held = {row.category for row in open_rows}
-    session.add_all(r for r in category_rows(household_id, periods) if r.category not in held)
+    session.add_all(HouseholdCategory(**r) for r in category_rows(household_id, periods) if r["category"] not in held)
 
 
 def active_member_ids(session: Session, household_id: str) -> list[str]:

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import Table, bindparam
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from services.registry.domain.regions import Level, RegionCode, parse_region_code
@@ -111,13 +113,28 @@ def ancestors(session: Session, region: Region) -> list[Region]:
 
 
 def require_village(session: Session, code: str, *, field: str = "region_code") -> Region:
-    """A household lives in a known village (12-digit code, level village)."""
+    """A household lives in a known village (12-digit code, level village); the region, for a caller that uses it."""
     region = session.get(Region, code)
-    if region is None:
-        raise ValidationFailed(f"region {code} is not in the region tree; load it first", field=field)
-    if region.level != Level.village.value:
-        raise ValidationFailed(f"region {code} is a {region.level}, not a village", field=field)
+    refuse_unless_village(code, region.level if region else None, field=field)
+    assert region is not None
     return region
+
+
+# Only the level, through Core: the registration's first statement needs no ORM object loaded into the session.
+_REGION: Table = Region.__table__  # type: ignore[attr-defined]
+_LEVEL_OF = core_select(_REGION.c.level).where(_REGION.c.code == bindparam("code"))
+
+
+def check_village(session: Session, code: str, *, field: str = "region_code") -> None:
+    """``require_village`` for a caller that needs only the check (registering a household)."""
+    refuse_unless_village(code, session.execute(_LEVEL_OF, {"code": code}).scalar(), field=field)
+
+
+def refuse_unless_village(code: str, level: str | None, *, field: str) -> None:
+    if level is None:
+        raise ValidationFailed(f"region {code} is not in the region tree; load it first", field=field)
+    if level != Level.village.value:
+        raise ValidationFailed(f"region {code} is a {level}, not a village", field=field)
 
 
 def set_group(session: Session, village_code: str, number: int, name: str) -> VillagerGroup:
