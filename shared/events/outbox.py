@@ -29,6 +29,7 @@ INFRA = infra_tables(MetaData())
 OUTBOX = INFRA.outbox
 OUTBOX_COLUMNS = ("event_id", "event_type", "aggregate_id", "payload", "created_at")
 _TIME = TypeAdapter(datetime)
+_INSERT = insert(OUTBOX)  # built once; its parameters come with each call
 
 __all__ = ["OUTBOX", "OUTBOX_COLUMNS", "emit", "emit_many", "outbox_rows", "session_clock"]
 
@@ -46,15 +47,8 @@ def _envelope(session: Session, event_type: str, aggregate_id: str, data: dict[s
 def emit(session: Session, event_type: str, aggregate_id: str, data: dict[str, Any]) -> Envelope:
     """Record a domain event to be published once the surrounding transaction commits."""
     envelope = _envelope(session, event_type, aggregate_id, data)
-    session.execute(
-        insert(OUTBOX).values(
-            event_id=envelope.id,
-            event_type=event_type,
-            aggregate_id=envelope.subject,
-            payload=envelope.model_dump_json(),
-            created_at=envelope.time,
-        )
-    )
+    row = (envelope.id, event_type, envelope.subject, envelope.model_dump_json(), envelope.time)
+    session.execute(_INSERT, dict(zip(OUTBOX_COLUMNS, row, strict=True)))
     return envelope
 
 

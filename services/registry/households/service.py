@@ -210,12 +210,22 @@ def category_rows(household_id: str, periods: list[CategoryPeriod]) -> list[dict
     return [NEW_CATEGORY(household_id=household_id, **p.model_dump()) for p in periods]
 
 
+# The registration's two duplicate checks, built once (no statement built and cache-keyed per request).
+_HUKOU_HOLDER = core_select(HOUSEHOLD.c.id, HOUSEHOLD.c.region_code).where(
+    HOUSEHOLD.c.hukou_number == bindparam("hukou_number")
+)
+_ACTIVE_HOLDER = (
+    core_select(MEMBER.c.id_number, MEMBER.c.household_id, HOUSEHOLD.c.region_code)
+    .join(HOUSEHOLD, HOUSEHOLD.c.id == MEMBER.c.household_id)
+    .where(MEMBER.c.id_number.in_(bindparam("id_numbers", expanding=True)), MEMBER.c.active)
+    .limit(1)
+)
+
+
 def refuse_known_hukou(
     session: Session, hukou_number: str, principal: Principal, *, field: str = "hukou_number", region: str
 ) -> None:
-    known = session.exec(
-        select(Household.id, Household.region_code).where(Household.hukou_number == hukou_number)
-    ).first()
+    known = session.execute(_HUKOU_HOLDER, {"hukou_number": hukou_number}).first()
     if not known:
         return
     if principal.covers(known[1]):
@@ -269,11 +279,7 @@ def refuse_active_elsewhere(
 ) -> None:
     """A resident ID is an active member of one household only; the error names the household that has it,
     to a caller who may see that household."""
-    clash = session.exec(
-        select(Member.id_number, Member.household_id, Household.region_code)
-        .join(Household, col(Household.id) == col(Member.household_id))
-        .where(col(Member.id_number).in_(id_numbers), col(Member.active))
-    ).first()
+    clash = session.execute(_ACTIVE_HOLDER, {"id_numbers": id_numbers}).first()
     if clash:
         at = f"{field}.{id_numbers.index(clash[0])}.id_number" if len(id_numbers) > 1 else f"{field}.id_number"
         if not principal.covers(clash[2]):
