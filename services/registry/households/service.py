@@ -60,7 +60,7 @@ from services.registry.models import (
 from services.registry.regions.service import check_village, require_village
 from shared.auth import Principal
 from shared.clock import session_clock
-from shared.db import NewRows
+from shared.db import NewRows, Prepared
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.events.outbox import emit
 from shared.ids import new_id
@@ -109,6 +109,7 @@ _MEMBERS_READ = (
     core_select(MEMBER).where(MEMBER.c.household_id == bindparam("household_id")).order_by(MEMBER.c.joined_on)
 )
 _READ_EXTRAS = ("category_code", "category_start", "category_end", "active_helpers")
+HOUSEHOLD_READ, MEMBERS_READ = Prepared(_HOUSEHOLD_READ), Prepared(_MEMBERS_READ)  # on the driver's cursor
 
 
 @dataclass(frozen=True)
@@ -309,21 +310,19 @@ def read_household(
     ``db`` is the request's session, or a Core connection from ``Database.connection`` for a read that builds no
     ORM objects (the GET: no session to set up and tear down)."""
     day = as_of or session_clock(db).today()
-    rows = db.execute(_HOUSEHOLD_READ, {"household_id": household_id, "day": day}).all()
-    region = rows[0].region_code if rows else None
+    rows = HOUSEHOLD_READ.dicts(db, {"household_id": household_id, "day": day})
+    region = rows[0]["region_code"] if rows else None
     check_in_scope(rows or None, principal, region, what="household", key=household_id)
-    facts = dict(rows[0]._mapping)
+    facts = rows[0]
     helpers = facts["active_helpers"]
+    categories = [
+        {"category": r["category_code"], "start_date": r["category_start"], "end_date": r["category_end"]}
+        for r in rows
+        if r["category_code"] is not None
+    ]
     for extra in _READ_EXTRAS:
         del facts[extra]
-    categories = [
-        {"category": r.category_code, "start_date": r.category_start, "end_date": r.category_end}
-        for r in rows
-        if r.category_code is not None
-    ]
-    found = db.execute(_MEMBERS_READ, {"household_id": household_id})
-    names = list(found.keys())
-    members = [dict(zip(names, m, strict=True)) for m in found]
+    members = MEMBERS_READ.dicts(db, {"household_id": household_id})
     if as_of is not None:
         facts = facts_on(db, facts, as_of)
         members = members_on(db, household_id, members, as_of)
