@@ -3,32 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import httpx
-import nats
 import pytest
-import uvicorn
 from fastapi import FastAPI
-from sqlalchemy import create_engine, text
 
 from services.notifications.domain.phones import normalise_phone
 from services.notifications.main import create_app
 from services.notifications.models import Contact
 from services.notifications.sending import Sender
 from shared.clock import FrozenClock
-from shared.events.envelope import Envelope, subject_for
-from shared.natsserver import NatsServer
+from shared.events.envelope import Envelope
 from shared.settings import StackSettings
 from tests.notifications.gateway import Gateway
-from tests.support.ports import free_port
+from tests.support.bus import publish
 from tests.support.procs import wait_until
 from tests.support.served import ServedApp
+from tests.support.sql import Sql
 
 TODAY = datetime(2025, 6, 16, 10, 0)
 VILLAGE = "522323109001"
@@ -65,8 +62,8 @@ def gateway_settings(url: str) -> dict[str, Any]:
 class Service:
     url: str
     app: FastAPI
-    db_url: str
-    nats_url: str
+    sql: Sql
+    stack: StackSettings
 
     @property
     def sender(self) -> Sender:
@@ -86,36 +83,14 @@ class Service:
         return total
 
     def scalar(self, sql: str, **params: Any) -> Any:
-        engine = create_engine(self.db_url)
-        try:
-            with engine.connect() as conn:
-                return conn.execute(text(sql), params).scalar()
-        finally:
-            engine.dispose()
+        return self.sql(sql, **params)
 
     def rows(self, sql: str, **params: Any) -> list[Any]:
-        engine = create_engine(self.db_url)
-        try:
-            with engine.connect() as conn:
-                return list(conn.execute(text(sql), params).all())
-        finally:
-            engine.dispose()
+        return self.sql.rows(sql, **params)
 
     def publish(self, envelope: Envelope, *, msg_id: str | None = None) -> None:
-        """Put an event on the real bus, as its producer's relay would."""
-
-        async def go() -> None:
-            nc = await nats.connect(self.nats_url)
-            try:
-                await nc.jetstream().publish(
-                    subject_for(envelope.type),
-                    envelope.model_dump_json().encode(),
-                    headers={"Nats-Msg-Id": msg_id or envelope.id},
-                )
-            finally:
-                await nc.close()
-
-        asyncio.run(go())
+        """Put an event on the real bus, as its producer's relay would (the streams made first if need be)."""
+        publish(self.stack, envelope, msg_ids=[msg_id] if msg_id else None)
 
     def contact(self, kind: str, ref_id: str, *, phone: str | None, name: str = "", region: str = VILLAGE) -> None:
         with self.db.transaction() as session:
@@ -172,32 +147,25 @@ def start(
     database_url: Callable[[str], str],
     stack: StackSettings,
     clock: FrozenClock,
-    nats_server: NatsServer,
     settings_env: Callable[..., None],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Callable[..., Service]]:
     """Start the service on a real port (settings overridable per test); stopped at the end."""
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
     db_url = database_url("notifications")
     monkeypatch.setenv("FUPIN_NOTIFICATIONS_DATABASE_URL", db_url)
+    with contextlib.ExitStack() as running:
+        sql = running.enter_context(Sql(db_url))
 
-    def run(*, registry_url: str | None = None, **overrides: str) -> Service:
-        settings_env(**overrides)
-        peers = {"service_urls": {"registry": registry_url}, "service_call_attempts": 2} if registry_url else {}
-        app = create_app(stack=stack.model_copy(update=peers), clock=clock)
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        servers.append((server, thread))
-        url = f"http://127.0.0.1:{port}"
-        wait_until(lambda: httpx.get(f"{url}/readyz", timeout=1).status_code == 200, what="notifications ready")
-        return Service(url, app, db_url, nats_server.url)
+        def run(*, registry_url: str | None = None, **overrides: str) -> Service:
+            settings_env(**overrides)
+            peers = {"service_urls": {"registry": registry_url}, "service_call_attempts": 2} if registry_url else {}
+            own = stack.model_copy(update=peers)
+            app = create_app(stack=own, clock=clock)
+            served = running.enter_context(ServedApp(app))
+            wait_until(lambda: httpx.get(f"{served.url}/readyz", timeout=1).status_code == 200, what="ready")
+            return Service(served.url, app, sql, own)
 
-    yield run
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(timeout=15)
+        yield run
 
 
 @pytest.fixture
