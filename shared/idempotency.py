@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
+from functools import cached_property
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -36,7 +37,12 @@ class Idempotency:
         self.key = key
         self.route = route
         self.principal = principal
-        self.request_hash = hashlib.sha256(route.encode() + b"\n" + canonical(body)).hexdigest()
+        self.body = body
+
+    @cached_property
+    def request_hash(self) -> str:
+        """What the key's first request was, to tell a retry from a reuse; worked out only when a key is sent."""
+        return hashlib.sha256(self.route.encode() + b"\n" + canonical(self.body)).hexdigest()
 
     def run(self, session: Session, action: Callable[[], Any], *, status_code: int = 201) -> Any:
         """Run ``action`` once per key; a repeat returns the stored response instead."""
