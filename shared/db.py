@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,7 +15,21 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from pydantic_core import PydanticUndefined
-from sqlalchemy import Connection, DateTime, Engine, MetaData, Numeric, Select, Table, create_engine, event, text
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    Insert,
+    MetaData,
+    Numeric,
+    Select,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    insert,
+    text,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import registry, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -208,25 +222,45 @@ class NewRows:
 
 
 class Prepared:
-    """A Core ``SELECT`` compiled once per dialect and run on the DBAPI cursor of the pooled connection: the same SQL
-    through the same driver, each parameter and column converted by its own type (dates, JSON, booleans, aware
-    times), none of SQLAlchemy's per-execution work (cache key, execution context, result object). For the hottest
-    reads; IN lists (expanding parameters) are not supported. It runs in the connection's transaction, begun if none
-    is, so that two reads of one request see one snapshot; being below SQLAlchemy, it fires no cursor events.
+    """A Core ``SELECT`` (or an ``INSERT`` of many rows) compiled once per dialect and run on the DBAPI cursor of
+    the pooled connection: the same SQL through the same driver, each parameter and column converted by its own type
+    (dates, JSON, booleans, aware times), none of SQLAlchemy's per-execution work (cache key, execution context,
+    result object). For the hottest statements; IN lists (expanding parameters) are not supported. It runs in the
+    connection's transaction, begun if none is, so that two reads of one request see one snapshot and a write joins
+    its transaction; being below SQLAlchemy, it fires no cursor events.
     """
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[Any] | Insert) -> None:
         self.statement = statement
-        self.keys: list[str] = list(statement.selected_columns.keys())
+        self.keys: list[str] = list(statement.selected_columns.keys()) if isinstance(statement, Select) else []
         self._plans: dict[str, _Plan] = {}
         self._readers: dict[str, list[tuple[int, Callable[[Any], Any]]]] = {}
 
-    def rows(self, db: Connection | Session, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    @classmethod
+    def inserting(cls, table: Table, columns: Iterable[str] | None = None) -> Prepared:
+        """An INSERT of ``columns`` (every column of the table by default) for ``many``: each row gives them all
+        (``NewRows`` fills them), so no column default of SQLAlchemy's is left to apply."""
+        names = list(columns) if columns is not None else [c.name for c in table.columns]
+        return cls(insert(table).values({name: bindparam(name) for name in names}))
+
+    def many(self, db: Connection | Session, rows: list[dict[str, Any]]) -> None:
+        """Run an INSERT (from ``inserting``) for each row, in one ``executemany`` of the driver."""
+        conn, plan = self._ready(db)
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(plan.sql, [plan.bind(row) for row in rows])
+        finally:
+            cursor.close()
+
+    def _ready(self, db: Connection | Session) -> tuple[Connection, _Plan]:
         conn = db.connection() if isinstance(db, Session) else db
         if not conn.in_transaction():
             conn.begin()
+        return conn, self._plans.get(conn.dialect.name) or self._plan(conn.dialect)
+
+    def rows(self, db: Connection | Session, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        conn, plan = self._ready(db)
         dialect = conn.dialect
-        plan = self._plans.get(dialect.name) or self._plan(dialect)
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(plan.sql, plan.bind(params))
@@ -248,10 +282,12 @@ class Prepared:
             raise ValueError("Prepared statements take no IN lists (expanding parameters)")
         # Literals the dialect renders at run time (a separator, a LIMIT on some) rendered now, the rest left as
         # placeholders (their values stand in only so that the statement compiles).
-        stand_ins = {b.key: None for b in plain.binds.values() if b.required}
-        compiled = self.statement.params(**stand_ins).compile(
-            dialect=dialect, compile_kwargs={"render_postcompile": True}
-        )
+        compiled = plain
+        if isinstance(self.statement, Select):
+            stand_ins = {b.key: None for b in plain.binds.values() if b.required}
+            compiled = self.statement.params(**stand_ins).compile(
+                dialect=dialect, compile_kwargs={"render_postcompile": True}
+            )
         names = list(compiled.positiontup) if compiled.positiontup is not None else list(compiled.binds)
         fixed = {n: compiled.binds[n].value for n in names}
         binders = {n: compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names}
@@ -261,6 +297,7 @@ class Prepared:
         return plan
 
     def _reading(self, dialect: Any, description: Any) -> list[tuple[int, Callable[[Any], Any]]]:
+        assert isinstance(self.statement, Select)  # only a SELECT has rows to read
         columns = zip(self.statement.selected_columns, description, strict=True)
         readers = [c.type.dialect_impl(dialect).result_processor(dialect, d[1]) for c, d in columns]
         return [(i, f) for i, f in enumerate(readers) if f is not None]

@@ -86,3 +86,19 @@ def test_in_lists_are_refused(db: Database) -> None:
     prepared = Prepared(select(THING.c.id).where(THING.c.id.in_(bindparam("ids", expanding=True))))
     with db.connection() as conn, pytest.raises(ValueError, match="IN lists"):
         prepared.rows(conn, {"ids": [1, 2]})
+
+
+def test_an_insert_of_many_rows_stores_what_sqlalchemy_would(db: Database) -> None:
+    again = [row | {"id": row["id"] + 10} for row in ROWS]
+    with db.transaction() as session:
+        Prepared.inserting(THING).many(session, again)
+    with db.connection() as conn:
+        ours = [tuple(r)[1:] for r in conn.execute(select(THING).where(THING.c.id > 10).order_by(THING.c.id))]
+        theirs = [tuple(r)[1:] for r in conn.execute(select(THING).where(THING.c.id <= 10).order_by(THING.c.id))]
+    assert ours == theirs  # every type read back as the rows inserted through SQLAlchemy are
+    with db.transaction() as session:  # a failed transaction takes its rows with it
+        with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+            Prepared.inserting(THING, ["id", "name"]).many(session, [{"id": 30, "name": "x"}, {"id": 30, "name": "y"}])
+        session.rollback()
+    with db.connection() as conn:
+        assert conn.execute(select(func.count()).where(THING.c.id == 30)).scalar() == 0

@@ -19,7 +19,6 @@ from sqlalchemy import (
     cast,
     exists,
     func,
-    insert,
     or_,
 )
 from sqlalchemy import select as core_select
@@ -79,6 +78,7 @@ PAIRING: Table = Pairing.__table__  # type: ignore[attr-defined]
 MEMBER_VERSION: Table = MemberVersion.__table__  # type: ignore[attr-defined]
 HOUSEHOLD_VERSION: Table = HouseholdVersion.__table__  # type: ignore[attr-defined]
 NEW_HOUSEHOLD, NEW_MEMBER, NEW_CATEGORY = NewRows(Household), NewRows(Member), NewRows(HouseholdCategory)
+INSERT_HOUSEHOLD, INSERT_MEMBER, INSERT_CATEGORY = (Prepared.inserting(t) for t in (HOUSEHOLD, MEMBER, CATEGORY))
 
 
 def paired_on(day: Any) -> ColumnElement[bool]:
@@ -170,10 +170,10 @@ def register_household(session: Session, body: HouseholdCreate, principal: Princ
     check_village(session, body.region_code)  # the first statement
     refuse_known_hukou(session, body.hukou_number, principal, region=body.region_code)
     refuse_active_elsewhere(session, [c.id_number for c in checked], principal, region=body.region_code)
-    session.execute(insert(HOUSEHOLD), household)
-    session.execute(insert(MEMBER), members)
+    INSERT_HOUSEHOLD.many(session, [household])
+    INSERT_MEMBER.many(session, members)
     if categories:
-        session.execute(insert(CATEGORY), categories)
+        INSERT_CATEGORY.many(session, categories)
     member_ids = [m["id"] for m in members]
     facts = events.household_facts(
         household_id,
@@ -212,8 +212,8 @@ def category_rows(household_id: str, periods: list[CategoryPeriod]) -> list[dict
 
 
 # The registration's two duplicate checks, built once (no statement built and cache-keyed per request).
-_HUKOU_HOLDER = core_select(HOUSEHOLD.c.id, HOUSEHOLD.c.region_code).where(
-    HOUSEHOLD.c.hukou_number == bindparam("hukou_number")
+_HUKOU_HOLDER = Prepared(
+    core_select(HOUSEHOLD.c.id, HOUSEHOLD.c.region_code).where(HOUSEHOLD.c.hukou_number == bindparam("hukou_number"))
 )
 _ACTIVE_HOLDER = (
     core_select(MEMBER.c.id_number, MEMBER.c.household_id, HOUSEHOLD.c.region_code)
@@ -226,7 +226,8 @@ _ACTIVE_HOLDER = (
 def refuse_known_hukou(
     session: Session, hukou_number: str, principal: Principal, *, field: str = "hukou_number", region: str
 ) -> None:
-    known = session.execute(_HUKOU_HOLDER, {"hukou_number": hukou_number}).first()
+    found = _HUKOU_HOLDER.rows(session, {"hukou_number": hukou_number})
+    known = found[0] if found else None
     if not known:
         return
     if principal.covers(known[1]):
