@@ -248,7 +248,10 @@ class Prepared:
         conn, plan = self._ready(db)
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.executemany(plan.sql, [plan.bind(row) for row in rows])
+            if len(rows) == 1:  # psycopg runs executemany in a pipeline: heavier than one execute for one row
+                cursor.execute(plan.sql, plan.bind(rows[0]))
+            else:
+                cursor.executemany(plan.sql, [plan.bind(row) for row in rows])
         finally:
             cursor.close()
 

@@ -91,7 +91,9 @@ def test_in_lists_are_refused(db: Database) -> None:
 def test_an_insert_of_many_rows_stores_what_sqlalchemy_would(db: Database) -> None:
     again = [row | {"id": row["id"] + 10} for row in ROWS]
     with db.transaction() as session:
-        Prepared.inserting(THING).many(session, again)
+        inserting = Prepared.inserting(THING)
+        inserting.many(session, again[:1])  # one row: one execute
+        inserting.many(session, again[1:])  # more: one executemany
     with db.connection() as conn:
         ours = [tuple(r)[1:] for r in conn.execute(select(THING).where(THING.c.id > 10).order_by(THING.c.id))]
         theirs = [tuple(r)[1:] for r in conn.execute(select(THING).where(THING.c.id <= 10).order_by(THING.c.id))]
