@@ -60,17 +60,31 @@ def stream_configs(settings: StackSettings) -> list[StreamConfig]:
         storage=StorageType.FILE,
         retention=RetentionPolicy.LIMITS,
         discard=DiscardPolicy.OLD,
+        duplicate_window=120,  # the server's default, said so that a stream already right is seen to be
         num_replicas=settings.stream_replicas,
     )
     return [events, dead_letters]
 
 
+COMPARED = ("retention", "storage", "max_age", "duplicate_window", "num_replicas", "discard")
+
+
+def outdated(current: StreamConfig, wanted: StreamConfig) -> bool:
+    """Whether a stream's configuration differs from ours in what we set (the server fills in the rest)."""
+    if sorted(current.subjects or []) != sorted(wanted.subjects or []):
+        return True
+    return any(getattr(wanted, key) is not None and getattr(current, key) != getattr(wanted, key) for key in COMPARED)
+
+
 async def ensure_streams(js: JetStreamContext, settings: StackSettings) -> None:
-    """Create the streams, or bring their configuration up to date."""
+    """Create the streams, or bring their configuration up to date. A stream already as we want it is left
+    alone: every service and every test publisher calls this at start, and an update is a write the server
+    makes durable (fsync) before it answers."""
     for config in stream_configs(settings):
         try:
-            await js.stream_info(config.name or "")
+            info = await js.stream_info(config.name or "")
         except NotFoundError:
             await js.add_stream(config)
         else:
-            await js.update_stream(config)
+            if outdated(info.config, config):
+                await js.update_stream(config)
