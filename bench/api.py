@@ -1,6 +1,6 @@
 """The request path under a real load generator: our routes against limits served by the same server process.
 
-The registry runs as it does in ``fupin up`` (``python -m uvicorn --factory``, access log on, relay and consumers
+The registry runs as it does in ``fupin up`` (``python -m shared.serve``, access log on, relay and consumers
 off so that only the request path is measured), with a dispatcher in front of it that sends ``/bench/…`` to a bare
 FastAPI app in the same process and event loop (no middleware, no auth, no ORM). ``wrk`` (Debian's package, C,
 installed by this script when missing and root) drives both, in interleaved rounds (the order flips each round);
@@ -384,7 +384,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Server:
-    """``python -m uvicorn --factory api:bench_app`` as ``fupin up`` starts a service (access log on in ours)."""
+    """``python -m shared.serve api:bench_app`` as ``fupin up`` starts a service (access log on in ours)."""
 
     def __init__(self, home: Path, url: str, nats_url: str, *, workers: int = 1, name: str = "server") -> None:
         self.port = _common.free_port()
@@ -401,8 +401,8 @@ class Server:
             "FUPIN_REGISTRY_RUN_CONSUMERS": "false",
             "PYTHONPATH": str(_common.ROOT),
         }
-        cmd = [sys.executable, "-m", "uvicorn", "--factory", "api:bench_app", "--app-dir", str(BENCH)]
-        cmd += ["--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"]
+        cmd = [sys.executable, "-m", "shared.serve", "api:bench_app", "--app-dir", str(BENCH)]
+        cmd += ["--host", "127.0.0.1", "--port", str(self.port)]
         if workers > 1:
             cmd += ["--workers", str(workers)]
         self.log = (home / f"{name}.log").open("ab")

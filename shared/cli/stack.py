@@ -97,10 +97,11 @@ def up(
 
 
 def service_command(name: str, host: str, port: int, workers: int = 1) -> list[str]:
-    """How one service is started: uvicorn with the service's app factory, ``workers`` processes on one port.
-    Every worker runs the relay and the consumers, each behind its advisory lock, so exactly one works at a time."""
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", f"services.{name}.main:create_app"]
-    cmd += ["--host", host, "--port", str(port), "--no-access-log"]
+    """How one service is started: uvicorn with the service's app factory (``shared.serve``), ``workers``
+    processes on one port. Every worker runs the relay and the consumers, each behind its advisory lock, so exactly
+    one works at a time."""
+    cmd = [sys.executable, "-m", "shared.serve", f"services.{name}.main:create_app"]
+    cmd += ["--host", host, "--port", str(port)]
     if workers > 1:
         cmd += ["--workers", str(workers)]
     return cmd

@@ -171,7 +171,7 @@ def test_the_stack_restarts_what_crashes_and_stops_only_on_ctrl_c(tmp_path: Path
         up_log = data_dir.parent / "up.log"
         wait_until(lambda: "ready. logs in" in up_log.read_text(encoding="utf-8"), timeout=60, what="up says ready")
         [nats_pid] = pids_whose_command_has("nats-server", str(data_dir))
-        [registry_pid] = pids_whose_command_has("uvicorn", "services.registry.main", f"--port {base + 1}")
+        [registry_pid] = pids_whose_command_has("shared.serve", "services.registry.main", f"--port {base + 1}")
         os.kill(nats_pid, signal.SIGKILL)
         os.kill(registry_pid, signal.SIGKILL)
         wait_until(lambda: all_ready(base, proc), timeout=120, what="every service ready again")

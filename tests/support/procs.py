@@ -53,14 +53,12 @@ class ServiceProcess:
         cmd = [
             sys.executable,
             "-m",
-            "uvicorn",
-            "--factory",
+            "shared.serve",
             f"services.{self.name}.main:create_app",
             "--host",
             "127.0.0.1",
             "--port",
             str(self.port),
-            "--no-access-log",
         ]
         log = (self.log_dir / f"{self.name}.log").open("ab")
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
