@@ -20,18 +20,23 @@ class BodyLimit:
         self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_upload_bytes
 
-    def _limit(self, scope: Scope) -> int:
-        for name, value in scope["headers"]:
-            if name == b"content-type" and value.startswith(b"multipart/"):
-                return self.max_upload_bytes
-        return self.max_body_bytes
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self._limit(scope)
-        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        declared: bytes | None = None
+        chunked = multipart = False
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                declared = value
+            elif name == b"transfer-encoding":
+                chunked = True
+            elif name == b"content-type":
+                multipart = value.startswith(b"multipart/")
+        if declared is None and not chunked:  # HTTP/1.1: no length and no chunks is no body at all
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_upload_bytes if multipart else self.max_body_bytes
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await _refuse(scope, send, limit)
             return
