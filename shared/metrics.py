@@ -1,4 +1,9 @@
-"""Prometheus metrics, one registry per service so several services can share a test process."""
+"""Prometheus metrics, one registry per service so several services can share a test process.
+
+A service run with several worker processes (``shared.serve --workers N``) keeps its figures in files under
+``PROMETHEUS_MULTIPROC_DIR``, which the supervisor makes for it: whichever worker answers ``/metrics`` then reports
+the sums over every worker (prometheus-client's multiprocess mode), not its own share.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,8 @@ import os
 import resource
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 disable_created_metrics()  # the *_created series only double what a dashboard has to filter out
 
@@ -42,7 +48,11 @@ class ServiceMetrics:
         # arguments on every call; a service has a few dozen routes, so the children are kept once made.
         self._request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self.outbox_backlog = Gauge(
-            "fupin_outbox_backlog", "Outbox rows not yet published", ["service"], registry=self.registry
+            "fupin_outbox_backlog",
+            "Outbox rows not yet published",
+            ["service"],
+            registry=self.registry,
+            multiprocess_mode="livemax",  # set by the worker that runs the relay; the others hold 0
         ).labels(**labels)
         self.events_published = Counter(
             "fupin_events_published", "Events the relay published", ["service"], registry=self.registry
@@ -58,6 +68,7 @@ class ServiceMetrics:
             "Messages not yet delivered to a durable consumer (lag)",
             ["consumer"],
             registry=self.registry,
+            multiprocess_mode="livemax",
         ).labels
         self.dead_letters = Counter(
             "fupin_dead_letters",
@@ -76,6 +87,16 @@ class ServiceMetrics:
                 self._request_children[key] = children
         children[0].inc()
         children[1].observe(seconds)
+
+
+def exposition(registry: CollectorRegistry) -> bytes:
+    """The text ``/metrics`` answers: this registry's, or with several workers the sums over all of them."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        return generate_latest(registry)
+    combined = CollectorRegistry()
+    MultiProcessCollector(combined, path=folder)
+    return generate_latest(combined)
 
 
 def rss_mb() -> float:

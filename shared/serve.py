@@ -8,22 +8,28 @@ to one worker while the other idled (measured: 2 workers 1.0 core busy, 0.9 idle
 
 The supervisor (this process, with ``--workers`` above 1) restarts a worker that dies and stops everything when a
 worker fails to start (uvicorn's exit code 3: the app, its settings or the port are wrong and would fail again);
-SIGTERM or SIGINT stops the workers gracefully and ends it.
+SIGTERM or SIGINT stops the workers gracefully and ends it. It also gives the workers a folder for their metrics
+(``PROMETHEUS_MULTIPROC_DIR``), so that ``/metrics`` reports the whole service whichever worker answers.
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from multiprocessing.context import SpawnProcess
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
+from prometheus_client.multiprocess import mark_process_dead
 from uvicorn.config import STARTUP_FAILURE
 
 RESTART_PAUSE = 1.0  # seconds before a dead worker is started again (a crash loop must not spin a core)
@@ -98,6 +104,14 @@ class Supervisor:
         self.stopping = True
 
     def run(self) -> int:
+        folder = Path(tempfile.mkdtemp(prefix="fupin-metrics-"))
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)  # the workers' figures, summed by whichever answers
+        try:
+            return self._run()
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _run(self) -> int:
         # The port must be ours alone: another server (another stack) holding it makes every bind here fail,
         # but two supervisors both sharing it would split its traffic without a word.
         try:
@@ -119,6 +133,8 @@ class Supervisor:
             if self.stopping or process.is_alive():
                 continue
             process.join()
+            if process.pid is not None:
+                mark_process_dead(process.pid)  # its gauges go; its counts stay in the sums
             if process.exitcode == STARTUP_FAILURE:
                 print("a worker failed to start; stopping", file=sys.stderr, flush=True)
                 self.stopping, self.exit_code = True, STARTUP_FAILURE

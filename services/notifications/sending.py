@@ -51,6 +51,7 @@ class SenderMetrics:
             "Gateway circuit breaker: 0 closed, 1 half-open, 2 open",
             ["provider"],
             registry=registry,
+            multiprocess_mode="livemax",  # with several workers: the worst breaker of them
         )
         self.outcomes = Counter(
             "fupin_sms_sends", "Send attempts by outcome", ["provider", "outcome"], registry=registry

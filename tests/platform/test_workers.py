@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
@@ -149,6 +150,12 @@ def test_two_workers_serve_relay_and_consume_exactly_once(
     for household in households:
         got = httpx.get(f"{base}/api/v1/households/{household['id']}", headers=headers, timeout=10)
         assert got.status_code == 200 and got.json()["hukou_number"] == household["hukou_number"]
+
+    # Whichever worker answers /metrics reports the whole service: every scrape counts every POST.
+    posted = re.compile(r'fupin_http_requests_total\{method="POST",route="/households",status="201"\} (\S+)')
+    for _ in range(6):  # fresh connections: both workers answer some of these
+        scraped = httpx.get(f"{base}/metrics", timeout=10).text
+        assert (found := posted.search(scraped)) and float(found.group(1)) == HOUSEHOLDS, scraped[:3000]
 
     # Relayed once: every outbox row marked sent, and one message in the stream for each of them.
     wait_until(lambda: scalar(url, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0, what="outbox drained")
