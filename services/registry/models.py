@@ -53,6 +53,9 @@ class VillagerGroup(RegistryTable, table=True):
 class Household(RegistryTable, table=True):
     """A registered household (户), the unit of identification and help; blocks are prefixed columns."""
 
+    # The comparison's member snapshot reads these columns from the index alone (in household id order).
+    __table_args__ = (Index("ix_household_snapshot", "id", "region_code", "status", "registered_on"),)
+
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     hukou_number: str = Field(max_length=40, unique=True)
     region_code: str = Field(max_length=12, index=True)
@@ -149,6 +152,8 @@ class Member(RegistryTable, table=True):
             sqlite_where=text("active"),
             postgresql_where=text("active"),
         ),
+        # The comparison's member snapshot reads these columns from the index alone, a household's members together.
+        Index("ix_member_snapshot", "household_id", "id", "id_number", "active", "joined_on", "left_on"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)

@@ -140,11 +140,23 @@ class TestSnapshot:
     ) -> None:
         monkeypatch.setattr(service, "PAGE", 2)
         monkeypatch.setattr(service, "CHUNK", 10)
-        for _ in range(3):
+        monkeypatch.setattr(service, "HOUSEHOLDS", 2)
+        for _ in range(5):
             _register(api, county, VILLAGE, 3)
         rows = _rows(api.get("/api/v1/snapshot/members.csv", headers=system).text)
         ids = [r["member_id"] for r in rows]
-        assert len(ids) == 9 == len(set(ids))
+        assert len(ids) == 15 == len(set(ids))
+        for part in range(2):  # pages of a part too
+            params = {"part": part, "parts": 2}
+            ids += [
+                r["member_id"]
+                for r in _rows(api.get("/api/v1/snapshot/members.csv", params=params, headers=system).text)
+            ]
+        assert sorted(ids[15:]) == sorted(ids[:15])
+        delta = api.get(
+            "/api/v1/snapshot/members.csv", params={"changed_since": "2000-01-01T00:00:00+08:00"}, headers=system
+        )
+        assert sorted(r["member_id"] for r in _rows(delta.text)) == sorted(ids[:15])
 
 
 class TestSnapshotContent:
@@ -197,6 +209,7 @@ class TestSnapshotContent:
             _register(api, county, VILLAGE, 3)
         monkeypatch.setattr(service, "PAGE", 2)
         monkeypatch.setattr(service, "CHUNK", 10)
+        monkeypatch.setattr(service, "HOUSEHOLDS", 1)
         db = api.app.state.db  # type: ignore[attr-defined]
         for _ in range(db.read_engine.pool.size() + 2):  # more abandoned streams than the pool holds connections
             stream = service.csv_stream(db, "")
@@ -244,3 +257,119 @@ class TestChangedSince:
             response = api.get(path, params={"changed_since": bad}, headers=system)
             assert response.status_code == 422, response.text
             assert response.json()["errors"][0]["field"].endswith("changed_since")
+
+
+class TestParts:
+    """The snapshot asked in parts: every member in exactly one part, each household whole in one, the same
+    refusals and scope for every part."""
+
+    @pytest.mark.parametrize("parts", [2, 3, 16])
+    def test_the_parts_hold_every_member_exactly_once(
+        self, api: TestClient, county: dict[str, str], system: dict[str, str], registry_url: str, parts: int
+    ) -> None:
+        for _ in range(6):
+            _register(api, county, VILLAGE, 3)
+        _register(api, county, OTHER_TOWNSHIP_VILLAGE, 2)
+        whole = lines_of(api.get("/api/v1/snapshot/members.csv", headers=system).content)[1]
+        got: list[str] = []
+        households: dict[str, int] = {}
+        for part in range(parts):
+            params = {"part": part, "parts": parts}
+            response = api.get("/api/v1/snapshot/members.csv", params=params, headers=system)
+            assert response.status_code == 200, response.text
+            assert response.headers["snapshot-part"] == f"{part}/{parts}"
+            assert "snapshot-watermark" in response.headers
+            header, lines = lines_of(response.content)
+            assert header == ",".join(COLUMNS) + "\n"
+            got += lines
+            for row in _rows(response.text):
+                assert households.setdefault(row["household_id"], part) == part  # a household whole in one part
+        assert sorted(got) == whole == expected_csv(registry_url)
+        assert len(households) == 7
+
+    def test_an_id_of_any_form_is_in_exactly_one_part(self, registry_url: str) -> None:
+        from sqlalchemy import create_engine, literal
+        from sqlalchemy import select as sa_select
+
+        engine = create_engine(registry_url)
+        try:
+            with engine.connect() as conn:
+                dialect = conn.dialect.name
+                for value in ("h1", "", "01a23a69-f042-7380-a7dd-fb3900000000", "x" * 40):
+                    got = [
+                        conn.execute(sa_select(service.part_of(literal(value), dialect, 3) == k)).scalar()
+                        for k in range(3)
+                    ]
+                    assert got.count(True) == 1, (value, got)
+                assert conn.execute(sa_select(service.part_of(literal("h1"), dialect, 2))).scalar() == 0
+                # the id's random hex digit splits households evenly between two parts
+                ids = [f"01a23a69-f042-7380-a7dd-fb3{digit}00000000" for digit in "0123456789abcdef"]
+                halves = [conn.execute(sa_select(service.part_of(literal(i), dialect, 2))).scalar_one() for i in ids]
+                assert sorted(halves) == [0] * 8 + [1] * 8
+        finally:
+            engine.dispose()
+
+    def test_region_scope_and_changed_since_hold_in_every_part(
+        self, api: TestClient, county: dict[str, str], system: dict[str, str], token: Callable[..., dict[str, str]]
+    ) -> None:
+        for _ in range(4):
+            _register(api, county, VILLAGE, 2)
+            _register(api, county, OTHER_TOWNSHIP_VILLAGE, 1)
+        elsewhere = token("system", region="11")
+        narrowed, later = [], []
+        for part in range(2):
+            params: dict[str, Any] = {"part": part, "parts": 2}
+            assert _rows(api.get("/api/v1/snapshot/members.csv", params=params, headers=elsewhere).text) == []
+            narrowed += _rows(
+                api.get("/api/v1/snapshot/members.csv", params=params | {"region": VILLAGE[:9]}, headers=system).text
+            )
+            changed = params | {"changed_since": "2999-01-01T00:00:00+08:00"}
+            later += _rows(api.get("/api/v1/snapshot/members.csv", params=changed, headers=system).text)
+        assert len(narrowed) == 8 and {r["region_code"] for r in narrowed} == {VILLAGE}
+        assert later == []
+
+    @pytest.mark.parametrize("role", ["village_cadre", "county_office", "auditor"])
+    def test_every_part_is_refused_to_every_role_but_system(
+        self, api: TestClient, token: Callable[..., dict[str, str]], role: str
+    ) -> None:
+        for path in ("/api/v1/snapshot/members.csv", "/api/v1/snapshot/members.parquet"):
+            for part in range(2):
+                response = api.get(path, params={"part": part, "parts": 2}, headers=token(role, region="522323"))
+                assert response.status_code == 403, response.text
+
+    @pytest.mark.parametrize(
+        ("params", "field"),
+        [
+            ({"part": 2, "parts": 2}, "part"),
+            ({"part": 1}, "part"),
+            ({"part": -1, "parts": 2}, "part"),
+            ({"part": 0, "parts": 0}, "parts"),
+            ({"part": 0, "parts": 17}, "parts"),
+        ],
+    )
+    def test_a_part_outside_the_parts_is_422_naming_it(
+        self, api: TestClient, system: dict[str, str], params: dict[str, int], field: str
+    ) -> None:
+        for path in ("/api/v1/snapshot/members.csv", "/api/v1/snapshot/members.parquet"):
+            response = api.get(path, params=params, headers=system)
+            assert response.status_code == 422, response.text
+            assert response.json()["errors"][0]["field"].endswith(field)
+
+    def test_a_parquet_part_holds_the_csv_part_rows(
+        self, api: TestClient, county: dict[str, str], system: dict[str, str], tmp_path: Path
+    ) -> None:
+        for _ in range(4):
+            _register(api, county, VILLAGE, 2)
+        total = 0
+        for part in range(2):
+            params = {"part": part, "parts": 2}
+            text = api.get("/api/v1/snapshot/members.csv", params=params, headers=system).text
+            response = api.get("/api/v1/snapshot/members.parquet", params=params, headers=system)
+            assert response.headers["snapshot-part"] == f"{part}/2"
+            target = tmp_path / f"m{part}.parquet"
+            target.write_bytes(response.content)
+            with duckdb.connect() as con:
+                ids = {r[0] for r in con.execute("SELECT member_id FROM read_parquet(?)", [str(target)]).fetchall()}
+            assert ids == {r["member_id"] for r in _rows(text)}
+            total += len(ids)
+        assert total == 8

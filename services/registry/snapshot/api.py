@@ -2,8 +2,10 @@
 
 One request streams every member of a region (resident ID, member and household ids, village, household
 status, registration date), so another service never asks member by member and never reads these tables.
-With ``changed_since`` it streams only the members of households changed since then; the ``Snapshot-Watermark``
-header is the time to ask from next (subtract a safety overlap: a write in flight at the read lands just before).
+With ``parts`` (2 … 16) and ``part`` it streams one part of them, so a reader can ask for all parts at once, each
+read on its own core; with ``changed_since`` only the members of households changed since then; the
+``Snapshot-Watermark`` header is the time to ask from next (subtract a safety overlap: a write in flight at the
+read lands just before).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pydantic import AwareDatetime
 
 from services.registry.snapshot import service
 from shared.auth import Principal, Role, require
+from shared.errors import ValidationFailed
 from shared.files.mime import attachment
 from shared.scope import RegionParam, narrow
 
@@ -24,23 +27,50 @@ router = APIRouter(tags=["snapshot"])
 System = Annotated[Principal, Depends(require(Role.system))]
 PARQUET = "application/vnd.apache.parquet"
 WATERMARK = "Snapshot-Watermark"
+PART = "Snapshot-Part"
 ChangedSince = Annotated[
     AwareDatetime | None,
     Query(description="only the members (active or not) of households changed at or after this time"),
 ]
 
+PartParam = Annotated[int, Query(ge=0, lt=service.MAX_PARTS, description="which part, 0 … parts - 1")]
+PartsParam = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=service.MAX_PARTS,
+        description="ask for the snapshot in this many parts at once (each household whole in one part)",
+    ),
+]
 
-def _headers(request: Request, name: str) -> dict[str, str]:
-    return attachment(name) | {WATERMARK: service.watermark(request.app.state.db).isoformat()}
+
+def _part(part: int, parts: int) -> service.Part:
+    if part >= parts:
+        raise ValidationFailed(f"part {part} is not one of the {parts} parts (0 … {parts - 1})", field="part")
+    return (part, parts) if parts > 1 else None
+
+
+def _headers(request: Request, name: str, part: service.Part = None) -> dict[str, str]:
+    headers = attachment(name) | {WATERMARK: service.watermark(request.app.state.db).isoformat()}
+    if part is not None:  # so a reader knows the registry made the part it asked for
+        headers[PART] = f"{part[0]}/{part[1]}"
+    return headers
 
 
 @router.get("/snapshot/members.csv", response_class=StreamingResponse)
 def members_csv(
-    request: Request, principal: System, region: RegionParam = None, changed_since: ChangedSince = None
+    request: Request,
+    principal: System,
+    region: RegionParam = None,
+    changed_since: ChangedSince = None,
+    part: PartParam = 0,
+    parts: PartsParam = 1,
 ) -> StreamingResponse:
-    """Every member under ``region`` (all in your scope when absent) as CSV, streamed page by page."""
-    headers = _headers(request, "members.csv")  # before the read starts
-    stream = service.csv_stream(request.app.state.db, narrow(principal.region, region), changed_since)
+    """Every member under ``region`` (all in your scope when absent) as CSV, streamed page by page; with
+    ``parts``, only the members of part ``part``'s households."""
+    selected = _part(part, parts)
+    headers = _headers(request, "members.csv", selected)  # before the read starts
+    stream = service.csv_stream(request.app.state.db, narrow(principal.region, region), changed_since, selected)
     return StreamingResponse(stream, media_type="text/csv; charset=utf-8", headers=headers)
 
 
@@ -51,10 +81,14 @@ def members_parquet(
     cleanup: BackgroundTasks,
     region: RegionParam = None,
     changed_since: ChangedSince = None,
+    part: PartParam = 0,
+    parts: PartsParam = 1,
 ) -> FileResponse:
     """The same members as a Parquet file (smaller; typed columns)."""
+    selected = _part(part, parts)
     folder = Path(request.app.state.stack.data_dir) / "registry" / "snapshots"
-    headers = _headers(request, "members.parquet")
-    path = service.parquet_file(request.app.state.db, narrow(principal.region, region), folder, changed_since)
+    headers = _headers(request, "members.parquet", selected)
+    region_prefix = narrow(principal.region, region)
+    path = service.parquet_file(request.app.state.db, region_prefix, folder, changed_since, selected)
     cleanup.add_task(path.unlink, missing_ok=True)
     return FileResponse(path, media_type=PARQUET, headers=headers)
