@@ -33,6 +33,7 @@ seconds, upload seconds and the registry process's peak.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -330,6 +331,16 @@ def vm_hwm_mb(pid: int) -> float:
     return 0.0
 
 
+def snapshot_bytes(snapshot: Path) -> int | None:
+    """The bytes in the batch's snapshot file, or in its parts' files (``snapshot-<batch>-<k>.csv``) when it is
+    asked in parts; None while there is none."""
+    sizes = []
+    for path in snapshot.parent.glob(f"{snapshot.stem}*.csv"):
+        with contextlib.suppress(FileNotFoundError):
+            sizes.append(path.stat().st_size)
+    return sum(sizes) if sizes else None
+
+
 def watch_batch(db_path: Path, batch_id: str, snapshot: Path, started: float) -> dict[str, float]:
     """Poll identification's database (read-only, no request to the service) until the batch ends; when each
     phase was first seen, and when the snapshot file last grew, in seconds after ``started``."""
@@ -340,10 +351,9 @@ def watch_batch(db_path: Path, batch_id: str, snapshot: Path, started: float) ->
         while True:
             row = conn.execute("SELECT status, phase, message FROM comparisonbatch WHERE id = ?", [batch_id]).fetchone()
             now = time.perf_counter() - started
-            if snapshot.exists():
-                got = snapshot.stat().st_size
-                if got != size:
-                    size, grown = got, now
+            got = snapshot_bytes(snapshot)
+            if got is not None and got != size:
+                size, grown = got, now
             if row:
                 status, phase, message = row
                 seen.setdefault(phase or "", now)

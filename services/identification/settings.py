@@ -18,6 +18,13 @@ class IdentificationSettings(BaseSettings):
         " to the data folder",
     )
     comparison_threads: int = Field(default=0, ge=0, le=256, description="DuckDB threads; 0: one per core")
+    comparison_snapshot_parts: int = Field(
+        default=0,
+        ge=0,
+        le=16,
+        description="the registry's member snapshot of a county or wider region asked in this many parts at once,"
+        " each its own stream to its own file (a township's: one request); 0: one per core",
+    )
 
 
 @cache

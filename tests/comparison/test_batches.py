@@ -197,7 +197,9 @@ class TestLimits:
 
         def spying(folder: Path, settings: Any = None) -> duckdb.DuckDBPyConnection:
             con = connect(folder, settings)
-            seen.append(con.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchone())
+            setting = con.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchone()
+            assert setting is not None
+            seen.append(setting)
             return con
 
         monkeypatch.setattr(matching, "connect", spying)
@@ -408,15 +410,88 @@ class TestDelta:
         def refused(*args: Any, **kwargs: Any) -> None:
             raise jobs.BatchFailed("the registry refused the snapshot: 503")
 
+        download = jobs.download_snapshot
         monkeypatch.setattr(jobs, "download_snapshot", refused)
         failed = run(api, county)
         assert failed["status"] == "failed" and "refused" in failed["message"]
         assert path.read_bytes() == kept and scalar("SELECT rows FROM snapshotcache") == first["members"]
-        monkeypatch.undo()
+        monkeypatch.setattr(jobs, "download_snapshot", download)
         path.unlink()
         again = run(api, county)
         assert (again["status"], again["snapshot"], again["snapshot_rows"]) == ("done", "full", 18)
-        path.write_bytes(b"not parquet")
+        newest = Path(scalar("SELECT path FROM snapshotcache WHERE region_code = '522323'"))
+        assert newest != path and newest.is_file()  # each batch keeps its own file; the row names the newest
+        newest.write_bytes(b"not parquet")
         third = run(api, county)
         assert (third["status"], third["snapshot"]) == ("done", "full")
         assert {f["member_id"] for f in findings(api, third["id"], county)} == {m for m, _ in planted["expected"]}
+
+
+class TestSnapshotParts:
+    """A county's snapshot is asked in parts at once (one per core, or as set), a township's in one request."""
+
+    @pytest.mark.parametrize("parts", ["1", "3"])
+    def test_a_batch_in_parts_finds_the_same_and_leaves_no_part_file(
+        self, api, county, planted, monkeypatch: pytest.MonkeyPatch, parts: str
+    ) -> None:
+        from services.identification.comparison import jobs
+
+        monkeypatch.setenv("FUPIN_IDENTIFICATION_COMPARISON_SNAPSHOT_PARTS", parts)
+        identification_settings.cache_clear()
+        asked: list[dict[str, Any]] = []
+        download = jobs.ServiceClient.download
+
+        def spying(self: Any, path: str, target: Path, params: dict[str, Any] | None = None) -> Any:
+            asked.append(dict(params or {}))
+            return download(self, path, target, params)
+
+        monkeypatch.setattr(jobs.ServiceClient, "download", spying)
+        try:
+            batch = run(api, county)
+            township = run(api, county, VILLAGE[:9])
+        finally:
+            identification_settings.cache_clear()
+        assert batch["status"] == "done", batch["message"]
+        assert (batch["members"], batch["snapshot_rows"]) == (18, 18)
+        assert {(f["member_id"], f["rule"]) for f in findings(api, batch["id"], county)} == planted["expected"]
+        county_asks, township_asks = asked[: int(parts)], asked[int(parts) :]
+        if parts == "1":
+            assert county_asks == [{"region": "522323"}]
+        else:
+            assert sorted(a.pop("part") for a in county_asks) == [0, 1, 2]
+            assert county_asks == [{"region": "522323", "parts": 3}] * 3
+        assert township_asks == [{"region": VILLAGE[:9]}]  # a township: one request
+        assert township["status"] == "done" and township["members"] == 18
+        folder = Path(api.app.state.stack.data_dir) / "identification" / "comparison"
+        assert list(folder.glob("snapshot-*")) == []
+
+    def test_a_registry_that_sends_the_whole_snapshot_for_a_part_fails_the_batch(
+        self, api, county, planted, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from services.identification.comparison import jobs
+
+        download = jobs.ServiceClient.download
+
+        def older(self: Any, path: str, target: Path, params: dict[str, Any] | None = None) -> Any:
+            plain = {k: v for k, v in (params or {}).items() if k not in ("part", "parts")}
+            headers = download(self, path, target, plain)
+            return httpx.Headers({k: v for k, v in headers.items() if k.lower() != "snapshot-part"})
+
+        monkeypatch.setattr(jobs.ServiceClient, "download", older)
+        monkeypatch.setattr(jobs, "snapshot_parts", lambda region, settings=None: 2)
+        batch = run(api, county)
+        assert batch["status"] == "failed" and "part" in batch["message"]
+        assert scalar("SELECT count(*) FROM finding") == 0
+
+    def test_parts_follow_the_setting_and_the_cores_and_a_township_is_one(self) -> None:
+        from services.identification.comparison import jobs
+        from services.identification.settings import IdentificationSettings
+
+        assert jobs.snapshot_parts("522323", IdentificationSettings(comparison_snapshot_parts=3)) == 3
+        assert jobs.snapshot_parts("52", IdentificationSettings(comparison_snapshot_parts=0)) == (os.cpu_count() or 1)
+        assert jobs.snapshot_parts("522323109", IdentificationSettings(comparison_snapshot_parts=4)) == 1
+        target = Path("/x/snapshot-b.csv")
+        assert jobs.part_files(target, 1) == [target]
+        assert jobs.part_files(target, 2) == [Path("/x/snapshot-b-0.csv"), Path("/x/snapshot-b-1.csv")]
+        ids = jobs.many_ids(3)
+        assert len(set(ids)) == 3 and ids == sorted(ids) and all(len(i) == 36 and i[14] == "7" for i in ids)

@@ -4,8 +4,10 @@ the households changed since (``changed_since``), minus a safety overlap.
 The file is the DuckDB table ``members`` as matched (active members, IDs normalised); table ``snapshotcache``
 holds its path, the time it is complete up to and its row count, so a restarted service knows it. The first
 batch of a region, a missing or unreadable file, a count that disagrees, or a batch asked with ``full`` reads
-every member instead. The file is replaced only once a batch has its merged members, by a rename: a failed
-download leaves the cache as it was.
+every member instead. A batch writes its own file (named after it) once its findings are committed, then points
+the row at it only if no batch complete up to a later time did so meanwhile, and removes the file it replaced:
+the row always names a whole file with its own count and watermark, a failed download or a killed batch leaves
+the cache as it was.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ class Loaded(NamedTuple):
     watermark: datetime
 
 
-def cache_file(folder: Path, region: str) -> Path:
-    return folder / "cache" / f"members-{region}.parquet"
+def cache_file(folder: Path, region: str, batch_id: str) -> Path:
+    return folder / "cache" / f"members-{region}-{batch_id}.parquet"
 
 
 def kept(db: Database, region: str) -> SnapshotCache | None:
@@ -55,16 +57,32 @@ def usable(con: duckdb.DuckDBPyConnection, cache: SnapshotCache | None) -> bool:
     return False
 
 
-def save(db: Database, con: duckdb.DuckDBPyConnection, folder: Path, region: str, loaded: Loaded) -> None:
-    """Table ``members`` as the region's cache, complete up to ``loaded.watermark``: the file first, then its row
-    (a file newer than its row is only read a little again; never the other way round)."""
-    target = cache_file(folder, region)
+def save(
+    db: Database, con: duckdb.DuckDBPyConnection, folder: Path, region: str, loaded: Loaded, batch_id: str
+) -> bool:
+    """Table ``members`` as the region's cache, complete up to ``loaded.watermark``: this batch's own file first,
+    then the row pointing at it, unless the row already names a cache complete up to a later time (another batch
+    of the region that ended meanwhile). The file replaced, or ours when it lost, is removed. Whether it is kept."""
+    target = cache_file(folder, region, batch_id)
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     matching.save_members(con, target)
-    with db.transaction() as session:
-        session.merge(
-            SnapshotCache(region_code=region, path=str(target), watermark=loaded.watermark, rows=loaded.members)
-        )
+    try:
+        with db.transaction() as session:
+            current = session.get(SnapshotCache, region, with_for_update=True)
+            kept = current is None or current.watermark <= loaded.watermark
+            replaced = current.path if current is not None and kept else None
+            if kept:
+                session.merge(
+                    SnapshotCache(region_code=region, path=str(target), watermark=loaded.watermark, rows=loaded.members)
+                )
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    if not kept:
+        target.unlink(missing_ok=True)
+    elif replaced is not None and replaced != str(target):
+        Path(replaced).unlink(missing_ok=True)
+    return kept
 
 
 def since(cache: SnapshotCache) -> datetime:

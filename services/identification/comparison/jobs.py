@@ -4,22 +4,25 @@ The runner holds the batch's lease (``shared.jobs.background``) from start to en
 streamed to a local file; DuckDB (bounded by the service's settings) loads it and joins it with each dataset
 kind's current file. Everything the batch decides is written in one transaction that also marks it done: the
 findings in one ``executemany`` of rows DuckDB already shaped, one ``comparison.flagged`` per household with a
-new finding (``emit_many``), and that household's open case sent back to re-verification. A runner killed
-before that commit leaves no finding; its batch is marked failed when the service starts again or the next
-batch is asked for.
+new finding (one ``executemany`` of ``outbox_rows``), and that household's open case sent back to
+re-verification. A runner killed before that commit leaves no finding; its batch is marked failed when the
+service starts again or the next batch is asked for.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 from sqlalchemy import Table, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from services.identification.comparison import cache, matching
@@ -27,10 +30,11 @@ from services.identification.comparison.cases import send_back_households
 from services.identification.domain.comparison import condition_of
 from services.identification.models import ComparisonBatch, DatasetFile, DatasetKind, Finding
 from services.identification.rules.service import rule_set_for
+from services.identification.settings import IdentificationSettings, identification_settings
 from shared.calls import CallRefused, ServiceClient
 from shared.clock import session_clock
 from shared.db import Database
-from shared.events.outbox import emit_many
+from shared.events.outbox import OUTBOX, OUTBOX_COLUMNS, outbox_rows
 from shared.faults import fault_point
 from shared.ids import new_id
 from shared.jobs.background import JobLease, fail_abandoned
@@ -43,7 +47,9 @@ ABANDONED = "interrupted: the service stopped while this batch was running; no f
 # SQLModel sets __table__ when it makes a table class; its stubs do not declare it.
 FINDING_TABLE: Table = Finding.__table__  # type: ignore[attr-defined]
 BATCH_TABLE: Table = ComparisonBatch.__table__  # type: ignore[attr-defined]
-LOOKUP_CHUNK = 1000
+LOOKUP_CHUNK = 5000
+MAX_PARTS = 16  # the registry's own bound on snapshot parts
+COUNTY_DIGITS = 6
 FINDING_COLUMNS = (
     "id",
     "batch_id",
@@ -74,7 +80,7 @@ def fail_abandoned_batches(session: Session) -> list[str]:
 
 
 def run_batch(db: Database, stack: StackSettings, batch_id: str, folder: Path) -> None:
-    """Run one batch to its end under its lease; the snapshot file is removed however it ends."""
+    """Run one batch to its end under its lease; the snapshot files are removed however it ends."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     snapshot = folder / f"snapshot-{batch_id}.csv"
     try:
@@ -85,7 +91,8 @@ def run_batch(db: Database, stack: StackSettings, batch_id: str, folder: Path) -
                 log.exception("comparison batch %s failed", batch_id)
                 _set(db, batch_id, status="failed", message=str(exc)[:500], finished=True)
     finally:
-        snapshot.unlink(missing_ok=True)
+        for path in (snapshot, *part_files(snapshot, MAX_PARTS)):
+            path.unlink(missing_ok=True)
 
 
 def _set(db: Database, batch_id: str, *, finished: bool = False, **values: Any) -> None:
@@ -139,15 +146,23 @@ def _start(db: Database, batch_id: str) -> tuple[ComparisonBatch, list[matching.
     return batch, kinds, std.new_house_cutoff_year if std else None
 
 
-def download_snapshot(
-    stack: StackSettings, region: str | None, target: Path, changed_since: datetime | None = None
-) -> datetime | None:
-    """The registry's member snapshot of ``region`` (all in scope when None) streamed to ``target`` (never whole
-    in memory); with ``changed_since`` only the members of households changed since. Returns the registry's
-    watermark for the next delta (its own clock, so another machine's skew does not matter), if it sent one."""
-    params = {"region": region} if region else {}
-    if changed_since is not None:
-        params["changed_since"] = changed_since.isoformat()
+def snapshot_parts(region: str, settings: IdentificationSettings | None = None) -> int:
+    """How many parts to ask the registry's whole snapshot of ``region`` in: one per core (or as set) for a county
+    or wider region, one request for a township or a village (a few thousand members)."""
+    if len(region) > COUNTY_DIGITS:
+        return 1
+    wanted = (settings or identification_settings()).comparison_snapshot_parts or os.cpu_count() or 1
+    return max(1, min(wanted, MAX_PARTS))
+
+
+def part_files(target: Path, parts: int) -> list[Path]:
+    """The files the parts of a snapshot asked in ``parts`` parts are streamed to (``target`` itself for one)."""
+    if parts <= 1:
+        return [target]
+    return [target.with_name(f"{target.stem}-{k}{target.suffix}") for k in range(parts)]
+
+
+def _download_one(stack: StackSettings, target: Path, params: dict[str, Any]) -> datetime | None:
     client = ServiceClient(stack, "registry", caller="identification")
     try:
         headers = client.download("/snapshot/members.csv", target, params=params)
@@ -155,8 +170,33 @@ def download_snapshot(
         raise BatchFailed(f"the registry refused the snapshot: {exc.status} {exc.detail[:200]}") from exc
     finally:
         client.close()
+    if "parts" in params and headers.get("Snapshot-Part") != f"{params['part']}/{params['parts']}":
+        raise BatchFailed("the registry did not send the snapshot part asked for (an older registry?)")
     watermark = headers.get("Snapshot-Watermark")
     return datetime.fromisoformat(watermark) if watermark else None
+
+
+def download_snapshot(
+    stack: StackSettings, region: str | None, target: Path, changed_since: datetime | None = None, parts: int = 1
+) -> datetime | None:
+    """The registry's member snapshot of ``region`` (all in scope when None) streamed to ``target`` (never whole
+    in memory); with ``changed_since`` only the members of households changed since. With ``parts`` > 1 it is
+    asked in that many parts at once, each its own stream to its own file (``part_files``; every member in exactly
+    one), so the registry reads them on as many cores. Returns the registry's watermark for the next delta (its own
+    clock, so another machine's skew does not matter; with parts, the earliest), if it sent one."""
+    params: dict[str, Any] = {"region": region} if region else {}
+    if changed_since is not None:
+        params["changed_since"] = changed_since.isoformat()
+    if parts <= 1:
+        return _download_one(stack, target, params)
+    files = part_files(target, parts)
+    with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="snapshot") as pool:
+        futures = [
+            pool.submit(_download_one, stack, f, params | {"part": k, "parts": parts}) for k, f in enumerate(files)
+        ]
+        marks = [future.result() for future in futures]
+    known = [m for m in marks if m is not None]
+    return min(known) if len(known) == len(marks) else None
 
 
 def load_members(
@@ -171,9 +211,11 @@ def load_members(
         watermark = download_snapshot(stack, None, snapshot, changed_since=cache.since(kept))
         rows, members = matching.merge_delta(con, snapshot, batch.region_code)
         return cache.Loaded("delta", rows, members, watermark or mark)
-    watermark = download_snapshot(stack, batch.region_code, snapshot)
-    members = matching.load_members(con, snapshot)
-    return cache.Loaded("full", matching.data_lines(snapshot), members, watermark or mark)
+    parts = snapshot_parts(batch.region_code)
+    watermark = download_snapshot(stack, batch.region_code, snapshot, parts=parts)
+    files = part_files(snapshot, parts)
+    members = matching.load_members(con, files)
+    return cache.Loaded("full", sum(matching.data_lines(f) for f in files), members, watermark or mark)
 
 
 def _run(db: Database, stack: StackSettings, batch_id: str, snapshot: Path, folder: Path) -> None:
@@ -182,35 +224,53 @@ def _run(db: Database, stack: StackSettings, batch_id: str, snapshot: Path, fold
     with matching.connect(folder) as con:
         loaded = load_members(db, stack, con, batch, snapshot)
         members = loaded.members
-        cache.save(db, con, folder, batch.region_code, loaded)
         _set(db, batch_id, phase="matching", members=members, snapshot=loaded.snapshot, snapshot_rows=loaded.rows)
         compared = 0
         for done, kind in enumerate(kinds, start=1):
             hits.append((kind, matching.match(con, kind, cutoff)))
             compared += kind.rows
             _set(db, batch_id, kinds_done=done, rows_compared=compared)
-    _set(db, batch_id, phase="storing")
-    with db.transaction() as session:
-        _store(session, batch, hits)
-        fault_point("comparison.before_commit")
+        _set(db, batch_id, phase="storing")
+        with db.transaction() as session:
+            _store(session, batch, hits)
+            fault_point("comparison.before_commit")
+        # The members kept for the region's next batch, once this one is done: off the batch's own path, and a
+        # batch killed before its commit never leaves a cache newer than its findings. A failure here only costs
+        # the next batch a full read.
+        try:
+            cache.save(db, con, folder, batch.region_code, loaded, batch_id)
+        except Exception:
+            log.exception("comparison batch %s: the member cache of %s was not saved", batch_id, batch.region_code)
 
 
 def _earlier(session: Session, fingerprints: Iterable[str]) -> dict[str, str]:
-    """The first finding already kept for each fingerprint seen in an earlier batch."""
+    """The first finding already kept for each fingerprint seen in an earlier batch (Core rows, a few big IN
+    lists: no ORM object per row)."""
     wanted = list(fingerprints)
     found: dict[str, str] = {}
+    connection = session.connection()
+    table = FINDING_TABLE.c
     for i in range(0, len(wanted), LOOKUP_CHUNK):
-        query = select(Finding.fingerprint, Finding.id).where(
-            col(Finding.fingerprint).in_(wanted[i : i + LOOKUP_CHUNK]), col(Finding.first_id).is_(None)
+        query = sa_select(table.fingerprint, table.id).where(
+            table.fingerprint.in_(wanted[i : i + LOOKUP_CHUNK]), table.first_id.is_(None)
         )
-        found.update(dict(session.exec(query).all()))
+        found.update({fingerprint: finding_id for fingerprint, finding_id in connection.execute(query)})
     return found
 
 
-def _finding(batch: ComparisonBatch, kind: matching.KindQuery, hit: matching.Hit) -> dict[str, Any]:
+def many_ids(n: int) -> list[str]:
+    """``n`` fresh ids in the one id scheme (``shared.ids``, UUIDv7) at a fraction of ``new_id``'s cost each: one
+    ``new_id``, counted up in its random low 32 bits. They sort after every id made before and before every id
+    made after; the random bits above the count keep two processes' ids in one millisecond apart."""
+    base = new_id()
+    prefix, low = base[:24], int(base[24:], 16) & ~0xFFFFFFFF
+    return [f"{prefix}{low + i:012x}" for i in range(n)]
+
+
+def _finding(batch: ComparisonBatch, kind: matching.KindQuery, hit: matching.Hit, finding_id: str) -> dict[str, Any]:
     _kind_id, member_id, household_id, region, resident_id, line, evidence, fingerprint = hit
     return {
-        "id": new_id(),
+        "id": finding_id,
         "batch_id": batch.id,
         "fingerprint": fingerprint,
         "kind_id": kind.kind_id,
@@ -242,8 +302,27 @@ def insert_findings(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     connection.exec_driver_sql(sql, [tuple(row[c] for c in FINDING_COLUMNS) for row in rows])
 
 
+def insert_events(session: Session, event_type: str, items: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    """Outbox rows for ``items`` (``(aggregate_id, data)``, data exactly the catalogue's fields) in one
+    ``executemany`` straight to the driver, as ``emit_many`` renders them: its rows are final but for the time,
+    converted once here as the column stores it, not once per row on the way."""
+    if not items:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    created_at = OUTBOX.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
+    now = session_clock(session).now()
+    rows = outbox_rows(
+        session, event_type, items, created_at=created_at(now) if created_at else now, event_ids=many_ids(len(items))
+    )
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {OUTBOX.name} ({', '.join(OUTBOX_COLUMNS)}) VALUES ({', '.join([mark] * len(OUTBOX_COLUMNS))})"
+    connection.exec_driver_sql(sql, rows)
+
+
 def _store(session: Session, batch: ComparisonBatch, hits: list[tuple[matching.KindQuery, list[matching.Hit]]]) -> None:
-    rows = [_finding(batch, kind, hit) for kind, found in hits for hit in found]
+    ids = iter(many_ids(sum(len(found) for _, found in hits)))
+    rows = [_finding(batch, kind, hit, next(ids)) for kind, found in hits for hit in found]
     earlier = _earlier(session, (r["fingerprint"] for r in rows))
     flagged: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
@@ -255,7 +334,7 @@ def _store(session: Session, batch: ComparisonBatch, hits: list[tuple[matching.K
         for row in flagged[household_id]:
             row["case_id"], row["case_action"] = case_id, action
     insert_findings(session, rows)
-    emit_many(session, "comparison.flagged", [(h, _flagged_data(batch, h, found)) for h, found in flagged.items()])
+    insert_events(session, "comparison.flagged", [(h, _flagged_data(batch, h, found)) for h, found in flagged.items()])
     now = session_clock(session).now()
     session.execute(
         update(BATCH_TABLE)
@@ -274,7 +353,7 @@ def _store(session: Session, batch: ComparisonBatch, hits: list[tuple[matching.K
 
 
 def _flagged_data(batch: ComparisonBatch, household_id: str, found: list[dict[str, Any]]) -> dict[str, Any]:
-    """The event's data, exactly the fields the catalogue's ``comparison.flagged`` carries (so ``emit_many`` takes
+    """The event's data, exactly the fields the catalogue's ``comparison.flagged`` carries (so ``outbox_rows`` takes
     its fast path: one ``json.dumps`` per event, not one model)."""
     return {
         "batch_id": batch.id,

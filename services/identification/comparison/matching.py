@@ -256,7 +256,7 @@ def kind_sql(kind: KindQuery, cutoff_year: int | None) -> tuple[str, list[Any]]:
     return sql, [kind.kind_id, *kind.evidence_columns, kind.kind_id, kind.rule, kind.prepared_path, *params]
 
 
-CSV = "read_csv(?, header=true, all_varchar=true)"  # a snapshot file, its path the one parameter
+CSV = "read_csv(?, header=true, all_varchar=true)"  # snapshot files, their path (or paths) the one parameter
 
 
 def _members_sql(source: str, where: str) -> str:
@@ -278,9 +278,11 @@ def _members_sql(source: str, where: str) -> str:
     )
 
 
-def load_members(con: duckdb.DuckDBPyConnection, snapshot: Path) -> int:
-    """The registry's snapshot as table ``members`` (its active members); how many."""
-    con.execute("CREATE TABLE members AS " + _members_sql(CSV, "member_active = 'true'"), [str(snapshot)])
+def load_members(con: duckdb.DuckDBPyConnection, snapshot: Path | Sequence[Path]) -> int:
+    """The registry's snapshot (one file, or the files of its parts) as table ``members`` (its active members);
+    how many."""
+    files = [str(snapshot)] if isinstance(snapshot, Path) else [str(p) for p in snapshot]
+    con.execute("CREATE TABLE members AS " + _members_sql(CSV, "member_active = 'true'"), [files])
     return _aggregate(con, "SELECT count(*) FROM members")[0]
 
 
