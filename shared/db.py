@@ -221,6 +221,17 @@ class NewRows:
         return row
 
 
+@contextmanager
+def _as_sqlalchemy_errors(conn: Connection, sql: str) -> Iterator[None]:
+    """The driver's errors raised as SQLAlchemy raises them (``IntegrityError`` for a unique violation …), so that
+    the problem handlers answer a statement run below SQLAlchemy as they answer any other (409, not 500)."""
+    base = conn.dialect.loaded_dbapi.Error
+    try:
+        yield
+    except base as exc:
+        raise DBAPIError.instance(sql, None, exc, base) from exc
+
+
 class Prepared:
     """A Core ``SELECT`` (or an ``INSERT`` of many rows) compiled once per dialect and run on the DBAPI cursor of
     the pooled connection: the same SQL through the same driver, each parameter and column converted by its own type
@@ -248,10 +259,11 @@ class Prepared:
         conn, plan = self._ready(db)
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            if len(rows) == 1:  # psycopg runs executemany in a pipeline: heavier than one execute for one row
-                cursor.execute(plan.sql, plan.bind(rows[0]))
-            else:
-                cursor.executemany(plan.sql, [plan.bind(row) for row in rows])
+            with _as_sqlalchemy_errors(conn, plan.sql):
+                if len(rows) == 1:  # psycopg runs executemany in a pipeline: heavier than one execute for one row
+                    cursor.execute(plan.sql, plan.bind(rows[0]))
+                else:
+                    cursor.executemany(plan.sql, [plan.bind(row) for row in rows])
         finally:
             cursor.close()
 
@@ -266,8 +278,9 @@ class Prepared:
         dialect = conn.dialect
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.execute(plan.sql, plan.bind(params))
-            found = cursor.fetchall()
+            with _as_sqlalchemy_errors(conn, plan.sql):
+                cursor.execute(plan.sql, plan.bind(params))
+                found = cursor.fetchall()
             readers = self._readers.get(dialect.name)
             if readers is None:  # the driver's type codes are known once it has run the statement
                 readers = self._readers[dialect.name] = self._reading(dialect, cursor.description)
@@ -346,6 +359,12 @@ class Database:
         self._write = sessionmaker(self.engine, class_=Session, expire_on_commit=False)
         self._read = sessionmaker(self.read_engine, class_=Session, expire_on_commit=False)
         self.after_commit: list[Any] = []
+
+    @property
+    def one_writer(self) -> bool:
+        """Whether writers take turns for the whole database (SQLite): reads a write depends on are better made
+        before its transaction, on a read connection, than inside it while every other writer waits."""
+        return self.read_engine is not self.engine
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

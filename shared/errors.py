@@ -83,6 +83,7 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
 
 
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w.]+)")
+_POSTGRES_KEY = re.compile(r"Key \(([\w, ]+)\)=")
 
 
 def unique_violation_field(exc: IntegrityError) -> str | None:
@@ -93,6 +94,10 @@ def unique_violation_field(exc: IntegrityError) -> str | None:
     if diag is not None:  # psycopg
         if getattr(original, "sqlstate", None) != "23505":
             return None
+        # "Key (id_number)=(…) already exists": the column names only, never the value after them
+        key = _POSTGRES_KEY.match(diag.message_detail or "")
+        if key:
+            return key.group(1).split(",")[0].strip()  # the first, as SQLite names it
         constraint = diag.constraint_name or ""
         table = diag.table_name or ""
         column = constraint.removeprefix(f"uq_{table}_").removeprefix(f"ix_{table}_").removeprefix("pk_")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import date
 from typing import Annotated
 
@@ -48,9 +49,10 @@ def _register_household(
     db: Database = request.app.state.db
 
     def act() -> HouseholdPublic:
-        return household_public(service.register_household(session, body, principal), show)
+        return household_public(service.register_household(session, body, principal, reads=reads), show)
 
-    with db.transaction() as session:  # commits here, before the response is sent
+    # On SQLite the checks read on a read connection, before the write lock is taken (see register_household).
+    with db.transaction() as session, db.reader() if db.one_writer else nullcontext(None) as reads:
         request.state.write_session = session  # what the disclosure records joins the change
         done = idempotency.run(session, act)
         if show.handed_out:

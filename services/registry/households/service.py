@@ -136,13 +136,18 @@ class HouseholdFilters:
     without_helper: bool = False
 
 
-def register_household(session: Session, body: HouseholdCreate, principal: Principal) -> HouseholdView:
+def register_household(
+    session: Session, body: HouseholdCreate, principal: Principal, *, reads: Session | None = None
+) -> HouseholdView:
     """Register a household (建档立卡) with its members, and announce it; the household as written.
 
     Everything that needs no database (the members' IDs, the dates, the rows themselves) is done before the first
-    statement: on SQLite that statement takes the write lock, which every other writer then waits for. The rows are
-    plain dicts with the tables' defaults (``NewRows``), go in as Core inserts (one statement a table) and are the
-    answer too: a new household has no pairings and no versions, so reading it back would return the same."""
+    statement: on SQLite that statement takes the write lock, which every other writer then waits for. So are the
+    village, hukou and resident-ID checks when ``reads`` (a read session) is given: a registration racing between
+    the check and the insert still loses, to the unique indexes on ``hukou_number`` and an active ``id_number``
+    (409 naming the field). The rows are plain dicts with the tables' defaults (``NewRows``), go in as Core inserts
+    (one statement a table) and are the answer too: a new household has no pairings and no versions, so reading it
+    back would return the same."""
     require_region(principal, body.region_code)
     clock = session_clock(session)
     today = clock.today()
@@ -167,9 +172,10 @@ def register_household(session: Session, body: HouseholdCreate, principal: Princ
         updated_at=now,
     )
     categories = category_rows(household_id, body.categories)
-    check_village(session, body.region_code)  # the first statement
-    refuse_known_hukou(session, body.hukou_number, principal, region=body.region_code)
-    refuse_active_elsewhere(session, [c.id_number for c in checked], principal, region=body.region_code)
+    checks = reads or session
+    check_village(checks, body.region_code)  # the first statement
+    refuse_known_hukou(checks, body.hukou_number, principal, region=body.region_code)
+    refuse_active_elsewhere(checks, [c.id_number for c in checked], principal, region=body.region_code)
     INSERT_HOUSEHOLD.many(session, [household])
     INSERT_MEMBER.many(session, members)
     if categories:
