@@ -1,15 +1,14 @@
-"""What identification reads from the registry over REST (system token): notice lines, place names, poor rolls."""
+"""What identification reads from the registry over REST (system token): notice lines and poor rolls (place names:
+``shared.places``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from shared.calls import CallRefused, ServiceClient
+from shared.calls import ServiceClient
 from shared.masking import mask_resident_id
 
-PAGE = 500
 POOR_STATUSES = ("poor", "returned")  # 贫困户, 返贫户: the registered poor population
 
 
@@ -38,42 +37,10 @@ def notice_line(registry: ServiceClient, household_id: str) -> NoticeLine:
     )
 
 
-def region_code_of(prefix: str) -> str:
-    """The registry's 12-digit code of a region given by its prefix (a township's 9 digits, a county's 6)."""
-    return prefix.ljust(12, "0")
-
-
-def place_name(registry: ServiceClient, prefix: str) -> str:
-    """The region's name with its county and township (e.g. 普安县青山镇下街社区); the code if the registry lacks it."""
-    try:
-        region = registry.get_json(f"/regions/{region_code_of(prefix)}")
-    except CallRefused:
-        return prefix
-    names = [r["name"] for r in region.get("path", []) if r.get("level") in ("county", "township", "village")]
-    if not names or names[-1] != region["name"]:
-        names.append(region["name"])
-    return "".join(names)
-
-
-def all_items(registry: ServiceClient, path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-    """Every item of a registry list, page by page (a bare list is taken whole)."""
-    cursor: str | None = None
-    while True:
-        query = (params or {}) | {"limit": PAGE} | ({"cursor": cursor} if cursor else {})
-        body = registry.get_json(path, params=query)
-        if isinstance(body, list):
-            yield from body
-            return
-        yield from body["items"]
-        cursor = body.get("next_cursor")
-        if not cursor:
-            return
-
-
 def poor_households(registry: ServiceClient, prefix: str) -> dict[str, tuple[str, int]]:
     """The registered poor households under ``prefix`` today: household id -> (village, members)."""
     found: dict[str, tuple[str, int]] = {}
     for status in POOR_STATUSES:
-        for item in all_items(registry, "/households", {"region": prefix, "status": status}):
+        for item in registry.items("/households", {"region": prefix, "status": status}):
             found[item["id"]] = (item["region_code"], item["member_count"])
     return found

@@ -12,7 +12,7 @@ from services.identification.cases import service as cases
 from services.identification.models import WORKFLOW, Case, Notice, NoticeEntry, Objection
 from services.identification.notices import exports
 from services.identification.notices.schemas import NoticeCreate, ObjectionCreate, Resolution
-from services.identification.registry import notice_line, place_name
+from services.identification.registry import notice_line
 from shared.auth import Principal, Role
 from shared.calls import ServiceClient
 from shared.clock import session_clock
@@ -20,6 +20,7 @@ from shared.errors import Conflict, Forbidden
 from shared.events.outbox import emit
 from shared.masking import mask_phone
 from shared.pagination import PageParams, paginate
+from shared.places import place_name
 from shared.refusals import Refusal, Refused
 from shared.scope import get_in_scope, in_scope, require_region
 from shared.workflow import engine, store

@@ -22,7 +22,7 @@ from services.identification.models import (
     VillagePopulation,
     VillageQuota,
 )
-from services.identification.registry import all_items, poor_households
+from services.identification.registry import poor_households
 from services.identification.rules.schemas import RuleSetCreate, VillageExitRequest, VillageFigureSet
 from shared.auth import Principal
 from shared.calls import ServiceClient
@@ -106,7 +106,7 @@ def read_registry(
     registry: ServiceClient, household_id: str, as_of: date
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     household = registry.get_json(f"/households/{household_id}", params={"as_of": as_of.isoformat()})
-    incomes = list(all_items(registry, f"/households/{household_id}/incomes"))
+    incomes = list(registry.items(f"/households/{household_id}/incomes"))
     return household, incomes
 
 
