@@ -17,6 +17,8 @@ def _clean(value: str, allowed: frozenset[str]) -> str:
     text = unicodedata.normalize("NFC", value).strip()
     if not text:
         raise ValueError("不能为空白 (must not be blank)")
+    if text.isprintable():  # every refused category is unprintable: one pass in C for the usual name
+        return text
     for char in text:
         if char not in allowed and unicodedata.category(char) in REFUSED_CATEGORIES:
             raise ValueError(f"含有不可见或控制字符 U+{ord(char):04X} (a control or invisible character)")

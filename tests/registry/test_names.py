@@ -6,8 +6,10 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from shared.text import clean_name, clean_text
+from shared.text import REFUSED_CATEGORIES, clean_name, clean_text
 from tests.support.builders import household_body
 
 URL = "/api/v1/households"
@@ -79,3 +81,15 @@ def test_a_region_claim_of_wildcards_lists_nothing(api, county, token) -> None: 
     assert api.post(URL, json=household_body(), headers=county).status_code == 201
     for region in ("%", "_", "52232310_"):
         assert api.get(URL, headers=token("county_office", region=region)).status_code == 401
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(max_size=30))
+def test_clean_name_refuses_exactly_the_invisible_and_control_characters(value: str) -> None:
+    """The fast path (``str.isprintable``) decides as the character-by-character rule does."""
+    text = unicodedata.normalize("NFC", value).strip()
+    refused = not text or any(unicodedata.category(c) in REFUSED_CATEGORIES for c in text)
+    try:
+        assert clean_name(value) == text and not refused
+    except ValueError:
+        assert refused
