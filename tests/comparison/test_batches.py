@@ -495,3 +495,17 @@ class TestSnapshotParts:
         assert jobs.part_files(target, 2) == [Path("/x/snapshot-b-0.csv"), Path("/x/snapshot-b-1.csv")]
         ids = jobs.many_ids(3)
         assert len(set(ids)) == 3 and ids == sorted(ids) and all(len(i) == 36 and i[14] == "7" for i in ids)
+
+
+def test_a_region_cache_is_held_by_one_batch_at_a_time_per_region() -> None:
+    from services.identification.comparison import cache
+
+    with cache.held("522323"):
+        assert cache._LOCKS["522323"].locked()
+        with cache.held("522324"):  # another region's cache is its own
+            assert cache._LOCKS["522324"].locked()
+        other = cache._LOCKS["522324"]
+        assert other.acquire(blocking=False)  # free again once that batch is done with it
+        other.release()
+        assert not cache._LOCKS["522323"].acquire(blocking=False)  # the next batch of the region waits
+    assert not cache._LOCKS["522323"].locked()

@@ -12,6 +12,9 @@ the cache as it was.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
@@ -23,6 +26,19 @@ from services.identification.models import SnapshotCache
 from shared.db import Database
 
 OVERLAP = timedelta(minutes=10)  # a write in flight when the last read started is read again; twice is harmless
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+@contextmanager
+def held(region: str) -> Iterator[None]:
+    """The region's cache to this batch alone in this process: a batch holds it from before its findings commit
+    until its cache is saved, and the next batch of the region holds it while it reads the cache, so a batch asked
+    for the moment the last one is done waits for that batch's members instead of reading everything again."""
+    with _LOCKS_GUARD:
+        lock = _LOCKS.setdefault(region, threading.Lock())
+    with lock:
+        yield
 
 
 class Loaded(NamedTuple):

@@ -205,8 +205,10 @@ def load_members(
     """Table ``members`` for the batch: the region's cache merged with the registry's changes since, else (first
     batch, no usable cache, ``full``) every member read again."""
     mark = db.clock.now()  # the fallback watermark, before the read starts: a change during it is read again
-    kept = None if batch.full else cache.kept(db, batch.region_code)
-    if kept is not None and cache.usable(con, kept):
+    with cache.held(batch.region_code):  # a batch of the region that has just ended may still be saving it
+        kept = None if batch.full else cache.kept(db, batch.region_code)
+        reuse = kept is not None and cache.usable(con, kept)
+    if kept is not None and reuse:
         # the delta over the whole scope: a household that moved out of the region must leave the cache too
         watermark = download_snapshot(stack, None, snapshot, changed_since=cache.since(kept))
         rows, members = matching.merge_delta(con, snapshot, batch.region_code)
@@ -231,16 +233,17 @@ def _run(db: Database, stack: StackSettings, batch_id: str, snapshot: Path, fold
             compared += kind.rows
             _set(db, batch_id, kinds_done=done, rows_compared=compared)
         _set(db, batch_id, phase="storing")
-        with db.transaction() as session:
-            _store(session, batch, hits)
-            fault_point("comparison.before_commit")
-        # The members kept for the region's next batch, once this one is done: off the batch's own path, and a
-        # batch killed before its commit never leaves a cache newer than its findings. A failure here only costs
-        # the next batch a full read.
-        try:
-            cache.save(db, con, folder, batch.region_code, loaded, batch_id)
-        except Exception:
-            log.exception("comparison batch %s: the member cache of %s was not saved", batch_id, batch.region_code)
+        with cache.held(batch.region_code):
+            with db.transaction() as session:
+                _store(session, batch, hits)
+                fault_point("comparison.before_commit")
+            # The members kept for the region's next batch, once this one is done: off the batch's own path, and a
+            # batch killed before its commit never leaves a cache newer than its findings. A failure here only
+            # costs the next batch a full read.
+            try:
+                cache.save(db, con, folder, batch.region_code, loaded, batch_id)
+            except Exception:
+                log.exception("comparison batch %s: the member cache of %s was not saved", batch_id, batch.region_code)
 
 
 def _earlier(session: Session, fingerprints: Iterable[str]) -> dict[str, str]:
