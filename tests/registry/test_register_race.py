@@ -63,3 +63,16 @@ def test_the_api_says_409_naming_the_field(api: TestClient, county: dict[str, st
     again = api.post("/api/v1/households", json=body | {"members": household_body()["members"]}, headers=county)
     assert again.status_code == 409
     assert again.json()["errors"][0]["field"] == "hukou_number"
+
+
+def test_a_resident_id_past_the_first_ten_members_is_found(api: TestClient, county: dict[str, str]) -> None:
+    """The active-ID check asks ten IDs a statement: a large household's twelfth member is checked too."""
+    holder = household_body(members=1)
+    assert api.post("/api/v1/households", json=holder, headers=county).status_code == 201
+    people = [m for _ in range(4) for m in household_body()["members"]][:11]
+    people = (
+        [people[0]] + [m | {"relation": "child"} for m in people[1:]] + [holder["members"][0] | {"relation": "child"}]
+    )
+    refused = api.post("/api/v1/households", json=household_body() | {"members": people}, headers=county)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["errors"][0]["field"] == "members.11.id_number"

@@ -221,12 +221,26 @@ def category_rows(household_id: str, periods: list[CategoryPeriod]) -> list[dict
 _HUKOU_HOLDER = Prepared(
     core_select(HOUSEHOLD.c.id, HOUSEHOLD.c.region_code).where(HOUSEHOLD.c.hukou_number == bindparam("hukou_number"))
 )
-_ACTIVE_HOLDER = (
+# The active-ID check asks for up to ACTIVE_BATCH IDs in one statement of fixed arity (a shorter list repeats its
+# last ID), so that it too is compiled once: an expanding IN list is rendered again on every execution.
+ACTIVE_BATCH = 10
+_ACTIVE_HOLDER = Prepared(
     core_select(MEMBER.c.id_number, MEMBER.c.household_id, HOUSEHOLD.c.region_code)
     .join(HOUSEHOLD, HOUSEHOLD.c.id == MEMBER.c.household_id)
-    .where(MEMBER.c.id_number.in_(bindparam("id_numbers", expanding=True)), MEMBER.c.active)
+    .where(MEMBER.c.id_number.in_([bindparam(f"id{i}") for i in range(ACTIVE_BATCH)]), MEMBER.c.active)
     .limit(1)
 )
+
+
+def _active_holder(session: Session, id_numbers: list[str]) -> tuple[Any, ...] | None:
+    """The first of ``id_numbers`` that is an active member somewhere: (id_number, household_id, region_code)."""
+    for start in range(0, len(id_numbers), ACTIVE_BATCH):
+        batch = id_numbers[start : start + ACTIVE_BATCH]
+        padded = batch + [batch[-1]] * (ACTIVE_BATCH - len(batch))
+        found = _ACTIVE_HOLDER.rows(session, {f"id{i}": value for i, value in enumerate(padded)})
+        if found:
+            return found[0]
+    return None
 
 
 def refuse_known_hukou(
@@ -287,7 +301,7 @@ def refuse_active_elsewhere(
 ) -> None:
     """A resident ID is an active member of one household only; the error names the household that has it,
     to a caller who may see that household."""
-    clash = session.execute(_ACTIVE_HOLDER, {"id_numbers": id_numbers}).first()
+    clash = _active_holder(session, id_numbers)
     if clash:
         at = f"{field}.{id_numbers.index(clash[0])}.id_number" if len(id_numbers) > 1 else f"{field}.id_number"
         if not principal.covers(clash[2]):
