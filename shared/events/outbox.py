@@ -19,6 +19,7 @@ from sqlalchemy import MetaData, delete, func, insert, select, update
 from sqlmodel import Session
 
 from shared.clock import session_clock
+from shared.db import Prepared
 from shared.events.catalogue import validate_data
 from shared.events.envelope import Envelope
 from shared.events.tables import infra_tables
@@ -29,7 +30,7 @@ INFRA = infra_tables(MetaData())
 OUTBOX = INFRA.outbox
 OUTBOX_COLUMNS = ("event_id", "event_type", "aggregate_id", "payload", "created_at")
 _TIME = TypeAdapter(datetime)
-_INSERT = insert(OUTBOX)  # built once; its parameters come with each call
+_INSERT = Prepared.inserting(OUTBOX, OUTBOX_COLUMNS)  # compiled once, run on the driver's cursor
 
 __all__ = ["OUTBOX", "OUTBOX_COLUMNS", "emit", "emit_many", "outbox_rows", "session_clock"]
 
@@ -48,7 +49,7 @@ def emit(session: Session, event_type: str, aggregate_id: str, data: dict[str, A
     """Record a domain event to be published once the surrounding transaction commits."""
     envelope = _envelope(session, event_type, aggregate_id, data)
     row = (envelope.id, event_type, envelope.subject, envelope.model_dump_json(), envelope.time)
-    session.execute(_INSERT, dict(zip(OUTBOX_COLUMNS, row, strict=True)))
+    _INSERT.many(session, [dict(zip(OUTBOX_COLUMNS, row, strict=True))])
     return envelope
 
 
