@@ -35,6 +35,7 @@ _ACCESS_LEVEL = logging.INFO
 _level = logging.INFO
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, default=str).encode  # json.dumps builds an encoder each call
 _second: list[Any] = [0, ""]  # the last whole second formatted, and its text
 
 
@@ -66,7 +67,7 @@ def access(fields: dict[str, Any]) -> None:
             line[key] = mask_text(line[key])
     line["level"] = "info"
     line["timestamp"] = _timestamp()
-    sys.stderr.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+    sys.stderr.write(_ENCODE(line) + "\n")
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
