@@ -18,7 +18,7 @@ from shared.workflow import engine, store
 from shared.workflow.engine import Actor, Status
 from shared.workflow.template import TemplateBody
 
-CHUNK = 1000
+CHUNK = 5000  # household ids a lookup (a province's batch flags ≈20,000 households: 4 statements)
 
 
 def _actor(batch: ComparisonBatch) -> Actor:

@@ -216,8 +216,12 @@ def load_members(
     parts = snapshot_parts(batch.region_code)
     watermark = download_snapshot(stack, batch.region_code, snapshot, parts=parts)
     files = part_files(snapshot, parts)
-    members = matching.load_members(con, files)
-    return cache.Loaded("full", sum(matching.data_lines(f) for f in files), members, watermark or mark)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-lines") as pool:
+        # the lines downloaded, counted while DuckDB loads the same files (it runs without Python's lock)
+        lines = pool.submit(lambda: sum(matching.data_lines(f) for f in files))
+        members = matching.load_members(con, files)
+        rows = lines.result()
+    return cache.Loaded("full", rows, members, watermark or mark)
 
 
 def _run(db: Database, stack: StackSettings, batch_id: str, snapshot: Path, folder: Path) -> None:
