@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import sqlite3
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -73,6 +75,40 @@ class AwareDateTime(TypeDecorator[datetime]):
 
 READ_POOL = 40
 LOCK_WAIT_SECONDS = 30.0  # as SQLite's busy_timeout
+
+
+SQLITE_CONFIG_MEMSTATUS = 9
+
+
+def sqlite_without_memory_statistics() -> bool:
+    """Turn off SQLite's memory statistics in this process, when it is still safe; whether they are off now.
+
+    SQLite keeps its allocation counts under one process-wide lock, and Debian's build (no lookaside memory)
+    allocates for nearly every value it makes: threads reading at once (the registry's snapshot parts, the read
+    pool under load) then wait on that lock instead of running side by side (on 331,158 members: 2 snapshot parts
+    0.61 s with it, 0.28-0.32 s without, 1 part 0.43-0.54 s). Nothing in the services reads those counts. The
+    setting can only change while SQLite is shut down, so this does it only when SQLite holds no memory at all (no
+    connection is open: a fresh process, at import); otherwise it changes nothing. It asks the SQLite that
+    Python's ``sqlite3`` module runs on."""
+    if sys.platform != "linux":
+        return False
+    try:
+        import _sqlite3
+
+        lib = ctypes.CDLL(_sqlite3.__file__)
+        lib.sqlite3_memory_used.restype = ctypes.c_int64
+        if lib.sqlite3_memory_used() != 0:
+            return False
+        lib.sqlite3_shutdown()
+        changed = lib.sqlite3_config(SQLITE_CONFIG_MEMSTATUS, ctypes.c_int(0)) == 0
+        lib.sqlite3_initialize()
+        return bool(changed)
+    except (ImportError, OSError, AttributeError):
+        return False
+
+
+# Every service imports this module before it opens a database: the one moment the setting can change.
+SQLITE_MEMORY_STATISTICS_OFF = sqlite_without_memory_statistics()
 
 
 def service_registry() -> registry:

@@ -3,6 +3,8 @@ of a transaction however it ends, and the read pool keeps its connections instea
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, text
 
+from shared.cli.stack import ROOT
 from shared.db import READ_POOL, Database, make_engine
 
 WRITERS = 8
@@ -138,3 +141,29 @@ def test_the_next_writer_finds_the_write_lock_free(writer: Engine) -> None:
 
     assert in_threads(write, WRITERS) == []
     assert count(writer) == WRITERS * WRITES_EACH
+
+
+_MEMORY_USED = """
+import ctypes, sqlite3, sys
+{imports}
+conn = sqlite3.connect(":memory:")
+conn.execute("CREATE TABLE t (x TEXT)")
+conn.executemany("INSERT INTO t VALUES (?)", [("x" * 100,)] * 1000)
+import _sqlite3
+lib = ctypes.CDLL(_sqlite3.__file__)
+lib.sqlite3_memory_used.restype = ctypes.c_int64
+print(lib.sqlite3_memory_used())
+"""
+
+
+def _sqlite_memory_used(imports: str) -> int:
+    cmd = [sys.executable, "-c", _MEMORY_USED.format(imports=imports)]
+    return int(subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the switch asks Linux's SQLite library")
+def test_sqlite_memory_statistics_are_off_once_shared_db_is_imported() -> None:
+    """SQLite's process-wide lock around its allocation counts made threads reading at once take turns: a process
+    that imports shared.db before opening a database keeps no counts (so takes no such lock)."""
+    assert _sqlite_memory_used("") > 0  # counted: SQLite's default
+    assert _sqlite_memory_used("import shared.db") == 0

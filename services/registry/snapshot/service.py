@@ -16,8 +16,6 @@ exactly one.
 
 from __future__ import annotations
 
-import ctypes
-import sys
 from collections.abc import Generator, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -43,39 +41,6 @@ HEADER = (",".join(COLUMNS) + "\n").encode()
 Part = tuple[int, int] | None  # (part, parts): one of the parts the snapshot is asked in, or the whole
 # SQLModel sets __table__ when it makes a table class; its stubs do not declare it.
 HOUSEHOLD: Table = Household.__table__  # type: ignore[attr-defined]
-
-
-SQLITE_CONFIG_MEMSTATUS = 9
-
-
-def sqlite_without_memory_statistics() -> bool:
-    """Turn off SQLite's memory statistics in this process, when it is still safe; whether they are off now.
-
-    SQLite keeps its allocation counts under one process-wide lock, and Debian's build (no lookaside memory)
-    allocates for nearly every value it makes: two snapshot parts read on two threads then wait on that lock
-    instead of running side by side (on 331,158 members: 2 parts 0.61 s with it, 0.28-0.32 s without, 1 part
-    0.43-0.54 s). Nothing in the services reads those counts. The setting can only change while SQLite is shut
-    down, so this does it only when SQLite holds no memory at all (no connection is open: a fresh process, at
-    import); otherwise it changes nothing. It asks the SQLite that Python's ``sqlite3`` module runs on.
-    """
-    if sys.platform != "linux":
-        return False
-    try:
-        import _sqlite3
-
-        lib = ctypes.CDLL(_sqlite3.__file__)
-        lib.sqlite3_memory_used.restype = ctypes.c_int64
-        if lib.sqlite3_memory_used() != 0:
-            return False
-        lib.sqlite3_shutdown()
-        changed = lib.sqlite3_config(SQLITE_CONFIG_MEMSTATUS, ctypes.c_int(0)) == 0
-        lib.sqlite3_initialize()
-        return bool(changed)
-    except (ImportError, OSError, AttributeError):
-        return False
-
-
-PARALLEL_READS = sqlite_without_memory_statistics()  # the registry imports this module before it opens its database
 
 
 def _csv_field(value: Any) -> ColumnElement[Any]:
