@@ -38,3 +38,12 @@ def new_id() -> str:
 def id_time_ms(value: str) -> int:
     """The Unix milliseconds a UUIDv7 was made at."""
     return uuid.UUID(value).int >> 80
+
+
+def many_ids(n: int) -> list[str]:
+    """``n`` fresh ids in the one id scheme (``shared.ids``, UUIDv7) at a fraction of ``new_id``'s cost each: one
+    ``new_id``, counted up in its random low 32 bits. They sort after every id made before and before every id
+    made after; the random bits above the count keep two processes' ids in one millisecond apart."""
+    base = new_id()
+    prefix, low = base[:24], int(base[24:], 16) & ~0xFFFFFFFF
+    return [f"{prefix}{low + i:012x}" for i in range(n)]

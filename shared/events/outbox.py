@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import MetaData, delete, func, insert, select, update
+from sqlalchemy import MetaData, delete, func, select, update
 from sqlmodel import Session
 
 from shared.clock import session_clock
@@ -53,13 +53,20 @@ def emit(session: Session, event_type: str, aggregate_id: str, data: dict[str, A
     return envelope
 
 
-def emit_many(session: Session, event_type: str, items: Sequence[tuple[str, dict[str, Any]]]) -> list[str]:
-    """Record many events of one type (``(aggregate_id, data)`` each) in one statement; their ids in order."""
+def emit_many(
+    session: Session,
+    event_type: str,
+    items: Sequence[tuple[str, dict[str, Any]]],
+    *,
+    event_ids: Sequence[str] | None = None,
+) -> list[str]:
+    """Record many events of one type (``(aggregate_id, data)`` each) in one ``executemany`` of the driver; their
+    ids in order (``event_ids`` if given: ``shared.ids.many_ids`` makes thousands at a fraction of the cost)."""
     if not items:
         return []
     now = session_clock(session).now()
-    rows = outbox_rows(session, event_type, items, created_at=now)
-    session.execute(insert(OUTBOX), [dict(zip(OUTBOX_COLUMNS, row, strict=True)) for row in rows])
+    rows = outbox_rows(session, event_type, items, created_at=now, event_ids=event_ids)
+    _INSERT.many(session, [dict(zip(OUTBOX_COLUMNS, row, strict=True)) for row in rows])
     return [row[0] for row in rows]
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 
 from services.identification.comparison import matching
 from services.identification.settings import identification_settings
+from shared.ids import many_ids
 from tests.identification.conftest import OTHER_VILLAGE, VILLAGE
 from tests.identification.test_cases_api import RULES, VOTE, attach, notice_and_end, ok, problem, step
 from tests.support.builders import household_body, resident_id
@@ -493,7 +494,7 @@ class TestSnapshotParts:
         target = Path("/x/snapshot-b.csv")
         assert jobs.part_files(target, 1) == [target]
         assert jobs.part_files(target, 2) == [Path("/x/snapshot-b-0.csv"), Path("/x/snapshot-b-1.csv")]
-        ids = jobs.many_ids(3)
+        ids = many_ids(3)
         assert len(set(ids)) == 3 and ids == sorted(ids) and all(len(i) == 36 and i[14] == "7" for i in ids)
 
 

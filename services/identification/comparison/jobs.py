@@ -4,7 +4,7 @@ The runner holds the batch's lease (``shared.jobs.background``) from start to en
 streamed to a local file; DuckDB (bounded by the service's settings) loads it and joins it with each dataset
 kind's current file. Everything the batch decides is written in one transaction that also marks it done: the
 findings in one ``executemany`` of rows DuckDB already shaped, one ``comparison.flagged`` per household with a
-new finding (one ``executemany`` of ``outbox_rows``), and that household's open case sent back to
+new finding (one ``executemany`` of ``emit_many``), and that household's open case sent back to
 re-verification. A runner killed before that commit leaves no finding; its batch is marked failed when the
 service starts again or the next batch is asked for.
 """
@@ -34,9 +34,9 @@ from services.identification.settings import IdentificationSettings, identificat
 from shared.calls import CallRefused, ServiceClient
 from shared.clock import session_clock
 from shared.db import Database
-from shared.events.outbox import OUTBOX, OUTBOX_COLUMNS, outbox_rows
+from shared.events.outbox import emit_many
 from shared.faults import fault_point
-from shared.ids import new_id
+from shared.ids import many_ids
 from shared.jobs.background import JobLease, fail_abandoned
 from shared.masking import mask_resident_id
 from shared.settings import StackSettings
@@ -265,15 +265,6 @@ def _earlier(session: Session, fingerprints: Iterable[str]) -> dict[str, str]:
     return found
 
 
-def many_ids(n: int) -> list[str]:
-    """``n`` fresh ids in the one id scheme (``shared.ids``, UUIDv7) at a fraction of ``new_id``'s cost each: one
-    ``new_id``, counted up in its random low 32 bits. They sort after every id made before and before every id
-    made after; the random bits above the count keep two processes' ids in one millisecond apart."""
-    base = new_id()
-    prefix, low = base[:24], int(base[24:], 16) & ~0xFFFFFFFF
-    return [f"{prefix}{low + i:012x}" for i in range(n)]
-
-
 def _finding(batch: ComparisonBatch, kind: matching.KindQuery, hit: matching.Hit, finding_id: str) -> dict[str, Any]:
     _kind_id, member_id, household_id, region, resident_id, line, evidence, fingerprint = hit
     return {
@@ -309,24 +300,6 @@ def insert_findings(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     connection.exec_driver_sql(sql, [tuple(row[c] for c in FINDING_COLUMNS) for row in rows])
 
 
-def insert_events(session: Session, event_type: str, items: Sequence[tuple[str, dict[str, Any]]]) -> None:
-    """Outbox rows for ``items`` (``(aggregate_id, data)``, data exactly the catalogue's fields) in one
-    ``executemany`` straight to the driver, as ``emit_many`` renders them: its rows are final but for the time,
-    converted once here as the column stores it, not once per row on the way."""
-    if not items:
-        return
-    connection = session.connection()
-    dialect = connection.dialect
-    created_at = OUTBOX.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
-    now = session_clock(session).now()
-    rows = outbox_rows(
-        session, event_type, items, created_at=created_at(now) if created_at else now, event_ids=many_ids(len(items))
-    )
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {OUTBOX.name} ({', '.join(OUTBOX_COLUMNS)}) VALUES ({', '.join([mark] * len(OUTBOX_COLUMNS))})"
-    connection.exec_driver_sql(sql, rows)
-
-
 def _store(session: Session, batch: ComparisonBatch, hits: list[tuple[matching.KindQuery, list[matching.Hit]]]) -> None:
     ids = iter(many_ids(sum(len(found) for _, found in hits)))
     rows = [_finding(batch, kind, hit, next(ids)) for kind, found in hits for hit in found]
@@ -341,7 +314,8 @@ def _store(session: Session, batch: ComparisonBatch, hits: list[tuple[matching.K
         for row in flagged[household_id]:
             row["case_id"], row["case_action"] = case_id, action
     insert_findings(session, rows)
-    insert_events(session, "comparison.flagged", [(h, _flagged_data(batch, h, found)) for h, found in flagged.items()])
+    items = [(h, _flagged_data(batch, h, found)) for h, found in flagged.items()]
+    emit_many(session, "comparison.flagged", items, event_ids=many_ids(len(items)))
     now = session_clock(session).now()
     session.execute(
         update(BATCH_TABLE)
