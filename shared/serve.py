@@ -15,6 +15,7 @@ SIGTERM or SIGINT stops the workers gracefully and ends it. It also gives the wo
 from __future__ import annotations
 
 import argparse
+import ctypes
 import multiprocessing
 import os
 import shutil
@@ -32,6 +33,7 @@ import uvicorn
 from prometheus_client.multiprocess import mark_process_dead
 from uvicorn.config import STARTUP_FAILURE
 
+PR_SET_PDEATHSIG = 1  # prctl(2)
 RESTART_PAUSE = 1.0  # seconds before a dead worker is started again (a crash loop must not spin a core)
 
 
@@ -81,7 +83,18 @@ def serve(options: Options, *, share: bool) -> None:
     uvicorn.Server(config).run(sockets=[sock])
 
 
-def _worker(options: Options) -> None:
+def _end_with_parent(parent: int) -> None:
+    """Linux: SIGTERM to this worker when the supervisor dies, however it dies (killed with SIGKILL, out of
+    memory): a worker left behind would keep answering on the port with no one to stop it."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the line above
+        sys.exit(0)
+
+
+def _worker(options: Options, parent: int) -> None:
+    _end_with_parent(parent)
     serve(options, share=True)
 
 
@@ -96,7 +109,7 @@ class Supervisor:
         self.exit_code = 0
 
     def _start(self) -> SpawnProcess:
-        process = self.context.Process(target=_worker, args=(self.options,), name="fupin-worker")
+        process = self.context.Process(target=_worker, args=(self.options, os.getpid()), name="fupin-worker")
         process.start()
         return process
 

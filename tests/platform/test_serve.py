@@ -67,8 +67,12 @@ def two_workers(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]
         yield proc, port
     finally:
         if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def test_connections_opened_at_once_are_spread_over_the_workers(
@@ -96,6 +100,15 @@ def test_sigterm_stops_the_workers_and_the_supervisor(two_workers: tuple[subproc
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=40) == 0
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists() and _alive(pid)]
+    assert not answers(port)
+
+
+def test_workers_end_when_the_supervisor_is_killed(two_workers: tuple[subprocess.Popen[bytes], int]) -> None:
+    proc, port = two_workers
+    workers = set(pids_of_connections(port, 32))
+    proc.kill()  # SIGKILL: the supervisor cannot stop them itself
+    proc.wait()
+    wait_until(lambda: not [pid for pid in workers if _alive(pid)], timeout=40, what="the workers ended")
     assert not answers(port)
 
 
