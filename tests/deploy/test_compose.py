@@ -278,7 +278,8 @@ def test_dockerfile_runs_any_service_as_non_root() -> None:
     healthcheck = re.search(r"^HEALTHCHECK (?:[^\n]*\\\n)*[^\n]*", text, re.MULTILINE).group(0)
     assert "/healthz" in healthcheck and "python" in healthcheck
     cmd = re.search(r"^CMD (.*)$", text, re.MULTILINE).group(1)
-    assert "services.${SERVICE}.main:create_app" in cmd and "--factory" in cmd and "${PORT}" in cmd
+    assert "services.${SERVICE}.main:create_app" in cmd and "-m shared.serve" in cmd and "${PORT}" in cmd
+    assert "--workers" in cmd and "${FUPIN_WORKERS}" in cmd
     assert re.search(r"pip install[^\n]* \.", text)
 
 
