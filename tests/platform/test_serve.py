@@ -17,7 +17,7 @@ import pytest
 from shared.cli.stack import ROOT
 from shared.serve import Options, listening_socket, parse
 from tests.support.ports import free_port
-from tests.support.procs import wait_until
+from tests.support.procs import stop_process, wait_until
 
 APP = "tests.support.tiny_app:create_app"
 
@@ -66,13 +66,7 @@ def two_workers(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]
         wait_until(lambda: len(set(pids_of_connections(port, 16))) == 2, timeout=60, what="two workers answering")
         yield proc, port
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(proc)
 
 
 def test_connections_opened_at_once_are_spread_over_the_workers(

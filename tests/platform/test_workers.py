@@ -27,7 +27,7 @@ from shared.natsserver import NatsServer
 from shared.settings import StackSettings
 from tests.support.builders import household_body
 from tests.support.ports import free_port
-from tests.support.procs import wait_until
+from tests.support.procs import stop_process, wait_until
 
 pytestmark = pytest.mark.integration
 HOUSEHOLDS = 12
@@ -80,11 +80,7 @@ def registry_two_workers(
         yield base, url, stack
         assert len(worker_pids(proc.pid)) == 2, "a worker died"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, timeout=20)
         log.close()
 
 

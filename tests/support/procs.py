@@ -18,6 +18,18 @@ from tests.support.ports import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def stop_process(proc: subprocess.Popen[bytes], *, timeout: float = 30) -> None:
+    """SIGTERM (a graceful stop: a supervisor takes its workers with it), SIGKILL after ``timeout`` seconds."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def wait_until(check: Callable[[], Any], *, timeout: float = 30, interval: float = 0.1, what: str = "condition") -> Any:
     """Poll ``check`` until it returns something truthy; fail the test after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
@@ -83,12 +95,8 @@ class ServiceProcess:
             self.proc.wait()
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        if self.proc:
+            stop_process(self.proc, timeout=15)
 
     def metric(self, name: str, **labels: str) -> float:
         """The value of one sample on the service's /metrics page (0 when absent)."""
