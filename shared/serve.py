@@ -61,16 +61,22 @@ def listening_socket(host: str, port: int, *, share: bool) -> socket.socket:
         sock.close()
         raise
     sock.listen(2048)
-    sock.set_inheritable(True)
     return sock
+
+
+def _listening_or_none(options: Options, *, share: bool) -> socket.socket | None:
+    """The socket, or None with the reason said (the caller ends with exit code 3: a failed start)."""
+    try:
+        return listening_socket(options.host, options.port, share=share)
+    except OSError as exc:
+        print(f"cannot listen on {options.host}:{options.port}: {exc}", file=sys.stderr, flush=True)
+        return None
 
 
 def serve(options: Options, *, share: bool) -> None:
     """One uvicorn server in this process, on its own socket (exit code 3 when the port cannot be had)."""
-    try:
-        sock = listening_socket(options.host, options.port, share=share)
-    except OSError as exc:
-        print(f"cannot listen on {options.host}:{options.port}: {exc}", file=sys.stderr, flush=True)
+    sock = _listening_or_none(options, share=share)
+    if sock is None:
         sys.exit(STARTUP_FAILURE)
     config = uvicorn.Config(
         options.app,
@@ -127,11 +133,10 @@ class Supervisor:
     def _run(self) -> int:
         # The port must be ours alone: another server (another stack) holding it makes every bind here fail,
         # but two supervisors both sharing it would split its traffic without a word.
-        try:
-            listening_socket(self.options.host, self.options.port, share=False).close()
-        except OSError as exc:
-            print(f"cannot listen on {self.options.host}:{self.options.port}: {exc}", file=sys.stderr, flush=True)
+        probe = _listening_or_none(self.options, share=False)
+        if probe is None:
             return STARTUP_FAILURE
+        probe.close()
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         self.processes = [self._start() for _ in range(self.options.workers)]

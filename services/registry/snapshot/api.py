@@ -10,6 +10,8 @@ read lands just before).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -44,13 +46,32 @@ PartsParam = Annotated[
 ]
 
 
-def _part(part: int, parts: int) -> service.Part:
+@dataclass(frozen=True)
+class Selection:
+    """What one snapshot request asks for: the region prefix narrowed to the caller's scope (None: no overlap),
+    the households changed since, and the part."""
+
+    region: str | None
+    changed_since: datetime | None
+    part: service.Part
+
+
+def selection(
+    principal: System,
+    region: RegionParam = None,
+    changed_since: ChangedSince = None,
+    part: PartParam = 0,
+    parts: PartsParam = 1,
+) -> Selection:
     if part >= parts:
         raise ValidationFailed(f"part {part} is not one of the {parts} parts (0 … {parts - 1})", field="part")
-    return (part, parts) if parts > 1 else None
+    return Selection(narrow(principal.region, region), changed_since, (part, parts) if parts > 1 else None)
 
 
-def _headers(request: Request, name: str, part: service.Part = None) -> dict[str, str]:
+Selected = Annotated[Selection, Depends(selection)]
+
+
+def _headers(request: Request, name: str, part: service.Part) -> dict[str, str]:
     headers = attachment(name) | {WATERMARK: service.watermark(request.app.state.db).isoformat()}
     if part is not None:  # so a reader knows the registry made the part it asked for
         headers[PART] = f"{part[0]}/{part[1]}"
@@ -58,37 +79,19 @@ def _headers(request: Request, name: str, part: service.Part = None) -> dict[str
 
 
 @router.get("/snapshot/members.csv", response_class=StreamingResponse)
-def members_csv(
-    request: Request,
-    principal: System,
-    region: RegionParam = None,
-    changed_since: ChangedSince = None,
-    part: PartParam = 0,
-    parts: PartsParam = 1,
-) -> StreamingResponse:
+def members_csv(request: Request, chosen: Selected) -> StreamingResponse:
     """Every member under ``region`` (all in your scope when absent) as CSV, streamed page by page; with
     ``parts``, only the members of part ``part``'s households."""
-    selected = _part(part, parts)
-    headers = _headers(request, "members.csv", selected)  # before the read starts
-    stream = service.csv_stream(request.app.state.db, narrow(principal.region, region), changed_since, selected)
+    headers = _headers(request, "members.csv", chosen.part)  # before the read starts
+    stream = service.csv_stream(request.app.state.db, chosen.region, chosen.changed_since, chosen.part)
     return StreamingResponse(stream, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.get("/snapshot/members.parquet", response_class=FileResponse)
-def members_parquet(
-    request: Request,
-    principal: System,
-    cleanup: BackgroundTasks,
-    region: RegionParam = None,
-    changed_since: ChangedSince = None,
-    part: PartParam = 0,
-    parts: PartsParam = 1,
-) -> FileResponse:
+def members_parquet(request: Request, cleanup: BackgroundTasks, chosen: Selected) -> FileResponse:
     """The same members as a Parquet file (smaller; typed columns)."""
-    selected = _part(part, parts)
     folder = Path(request.app.state.stack.data_dir) / "registry" / "snapshots"
-    headers = _headers(request, "members.parquet", selected)
-    region_prefix = narrow(principal.region, region)
-    path = service.parquet_file(request.app.state.db, region_prefix, folder, changed_since, selected)
+    headers = _headers(request, "members.parquet", chosen.part)
+    path = service.parquet_file(request.app.state.db, chosen.region, folder, chosen.changed_since, chosen.part)
     cleanup.add_task(path.unlink, missing_ok=True)
     return FileResponse(path, media_type=PARQUET, headers=headers)
