@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -75,6 +76,7 @@ class AwareDateTime(TypeDecorator[datetime]):
 
 READ_POOL = 40
 LOCK_WAIT_SECONDS = 30.0  # as SQLite's busy_timeout
+BUSY_TIMEOUT_MS = int(LOCK_WAIT_SECONDS * 1000)
 
 
 SQLITE_CONFIG_MEMSTATUS = 9
@@ -145,7 +147,7 @@ def make_engine(url: str, *, immediate: bool = True, pool_size: int = 10) -> Eng
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=FULL")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.close()
 
     if not immediate:
@@ -158,6 +160,32 @@ def make_engine(url: str, *, immediate: bool = True, pool_size: int = 10) -> Eng
         return engine
     _queue_writers(engine)
     return engine
+
+
+class WriterBusy(Exception):
+    """The write lock was not free at once, for a transaction begun with ``Database.transaction(wait=False)``:
+    nothing was written; do the work again where waiting is allowed."""
+
+
+# Set for a transaction that must not wait for the write lock (see Database.transaction).
+_NO_WAIT: ContextVar[bool] = ContextVar("fupin_db_no_wait", default=False)
+
+
+def _begin(conn: Any, *, at_once: bool) -> None:
+    """BEGIN IMMEDIATE; ``at_once``: failing at once (``WriterBusy``) rather than waiting in SQLite's busy handler
+    when another process (a second worker, the CLI) holds the write lock. The connection keeps the busy timeout
+    it was last given (a PRAGMA only when it changes)."""
+    driver = conn.connection.driver_connection
+    wanted = 0 if at_once else BUSY_TIMEOUT_MS
+    if conn.info.get("busy_timeout_ms", BUSY_TIMEOUT_MS) != wanted:
+        driver.execute(f"PRAGMA busy_timeout={wanted}")
+        conn.info["busy_timeout_ms"] = wanted
+    try:
+        driver.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if not at_once or exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # BUSY or one of its extended codes
+            raise
+        raise WriterBusy("another process holds the write lock") from exc
 
 
 def _queue_writers(engine: Engine) -> None:
@@ -173,9 +201,12 @@ def _queue_writers(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        held = lock.acquire(timeout=LOCK_WAIT_SECONDS)
+        at_once = _NO_WAIT.get()
+        held = lock.acquire(blocking=False) if at_once else lock.acquire(timeout=LOCK_WAIT_SECONDS)
+        if at_once and not held:
+            raise WriterBusy("another writer of this process holds the write lock")
         try:
-            conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
+            _begin(conn, at_once=at_once)
         except BaseException:
             if held:
                 lock.release()
@@ -374,12 +405,20 @@ class _Plan:
     fixed: dict[str, Any]
     binders: dict[str, Callable[[Any], Any]]
     positional: bool
+    # (name, value when not given, the type's conversion or None), in the statement's order: one pass per row
+    steps: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...] = ()
+
+    def __post_init__(self) -> None:
+        steps = tuple((n, self.fixed[n], self.binders.get(n)) for n in self.names)
+        object.__setattr__(self, "steps", steps)
 
     def bind(self, params: dict[str, Any]) -> Any:
-        values = {n: params[n] if n in params else self.fixed[n] for n in self.names}
-        for name, convert in self.binders.items():
-            values[name] = convert(values[name])
-        return tuple(values[n] for n in self.names) if self.positional else values
+        get = params.get
+        values = [
+            get(name, default) if convert is None else convert(get(name, default))
+            for name, default, convert in self.steps
+        ]
+        return tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
 
 
 class Database:
@@ -403,12 +442,18 @@ class Database:
         return self.read_engine is not self.engine
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session whose work commits at the end of the block, or rolls back on any error."""
+    def transaction(self, *, wait: bool = True) -> Iterator[Session]:
+        """A session whose work commits at the end of the block, or rolls back on any error.
+
+        ``wait=False`` (SQLite): when the write lock is not free the moment the transaction begins, ``WriterBusy``
+        is raised instead of waiting, and nothing is written. For a short write on the event loop, which must never
+        block on another writer; PostgreSQL has no such lock and ignores it."""
         session = self._write()
         session.info["service"] = self.service
         session.info["clock"] = self.clock
         session.info["database"] = self
+        waited = _NO_WAIT.get()
+        _NO_WAIT.set(not wait)  # set back (not reset) in finally: a dependency may end in another context
         try:
             yield session
             session.commit()
@@ -417,6 +462,7 @@ class Database:
             raise
         finally:
             session.close()
+            _NO_WAIT.set(waited)
         for hook in self.after_commit:
             hook()
 
@@ -440,6 +486,7 @@ class Database:
         with self.read_engine.connect() as conn:
             conn.info["clock"] = self.clock
             conn.info["service"] = self.service
+            conn.info["database"] = self
             yield conn
 
     def ping(self) -> None:
@@ -500,4 +547,14 @@ def ensure_database(url: str) -> None:
         admin.dispose()
 
 
-__all__ = ["Database", "NewRows", "Prepared", "SQLModel", "Session", "make_engine", "service_registry", "upgrade"]
+__all__ = [
+    "Database",
+    "NewRows",
+    "Prepared",
+    "SQLModel",
+    "Session",
+    "WriterBusy",
+    "make_engine",
+    "service_registry",
+    "upgrade",
+]

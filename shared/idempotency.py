@@ -102,6 +102,8 @@ async def idempotency(
     principal: CurrentPrincipal,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Idempotency:
+    if idempotency_key is None:  # most requests: nothing to claim, so nothing to work out
+        return Idempotency(None, "", b"", "")
     route = f"{request.method} {request.url.path}"
     return Idempotency(idempotency_key, route, await request.body(), principal_key(principal))
 

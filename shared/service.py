@@ -16,6 +16,7 @@ from pathlib import Path
 import structlog
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
+from fastapi.telemetry import TelemetryConfig
 from nats.aio.client import Client
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import MetaData
@@ -137,6 +138,12 @@ class Runtime:
         self.db.dispose()
 
 
+# FastAPI's own OpenTelemetry, off: the services count and time requests in Prometheus (shared.metrics) and log them
+# (shared.logs). Left on, FastAPI asks OpenTelemetry for its global providers on every request, to learn whether
+# anyone configured them.
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
+
+
 def build_app(spec: ServiceSpec, *, stack: StackSettings | None = None, clock: Clock | None = None) -> FastAPI:
     stack = stack or stack_settings()
     own = ServiceSettings.for_service(spec.name)
@@ -149,7 +156,7 @@ def build_app(spec: ServiceSpec, *, stack: StackSettings | None = None, clock: C
         yield
         await runtime.stop()
 
-    app = FastAPI(title=spec.title, version="1", lifespan=lifespan, openapi_url="/openapi.json")
+    app = FastAPI(title=spec.title, version="1", lifespan=lifespan, openapi_url="/openapi.json", telemetry=NO_TELEMETRY)
     app.state.runtime = runtime
     app.state.stack = stack
     app.state.db = runtime.db

@@ -167,3 +167,46 @@ def test_sqlite_memory_statistics_are_off_once_shared_db_is_imported() -> None:
     that imports shared.db before opening a database keeps no counts (so takes no such lock)."""
     assert _sqlite_memory_used("") > 0  # counted: SQLite's default
     assert _sqlite_memory_used("import shared.db") == 0
+
+
+def test_a_transaction_that_must_not_wait_is_refused_at_once(tmp_path: Path) -> None:
+    """``transaction(wait=False)`` raises WriterBusy when a writer of this process or another connection holds the
+    lock, having written nothing; the same pooled connection waits again for a later transaction that may."""
+    import sqlite3
+
+    from shared.db import WriterBusy
+
+    db = Database(f"sqlite:///{tmp_path / 'b.db'}", service="test")
+    with db.transaction() as session:
+        session.execute(text("CREATE TABLE t (n INTEGER)"))
+    in_process, let_go = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with db.transaction() as session:
+            session.execute(text("INSERT INTO t VALUES (1)"))
+            in_process.set()
+            let_go.wait(timeout=60)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        in_process.wait(timeout=60)
+        with pytest.raises(WriterBusy), db.transaction(wait=False) as session:
+            session.execute(text("INSERT INTO t VALUES (2)"))
+    finally:
+        let_go.set()
+        holder.join(timeout=60)
+    other = sqlite3.connect(tmp_path / "b.db", isolation_level=None, check_same_thread=False)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process's writer
+        with pytest.raises(WriterBusy), db.transaction(wait=False) as session:
+            session.execute(text("INSERT INTO t VALUES (3)"))
+        threading.Timer(0.3, other.execute, ["ROLLBACK"]).start()
+        with db.transaction() as session:  # waits for the other writer, as before
+            session.execute(text("INSERT INTO t VALUES (4)"))
+        with db.transaction(wait=False) as session:  # the lock is free: no wait needed
+            session.execute(text("INSERT INTO t VALUES (5)"))
+    finally:
+        other.close()
+    assert count(db.engine, "SELECT group_concat(n) FROM (SELECT n FROM t ORDER BY n)") == "1,4,5"
+    db.dispose()

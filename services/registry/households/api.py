@@ -21,7 +21,7 @@ from services.registry.households.schemas import (
 )
 from services.registry.households.views import household_public
 from shared.auth import Principal, Role, require
-from shared.db import Database
+from shared.db import Database, WriterBusy
 from shared.deps import ReadSessionDep, SessionDep
 from shared.disclosure import Disclosure, DisclosureDep, Reader
 from shared.idempotency import Idempotency, IdempotencyDep
@@ -38,13 +38,28 @@ async def register_household(
     body: HouseholdCreate, request: Request, principal: Registrar, idempotency: IdempotencyDep, show: DisclosureDep
 ) -> Response:
     """Register a household (建档立卡) with its members; 409 names a household that already holds an ID."""
-    # One trip to the thread pool for the whole transaction: a SessionDep (opened and committed in trips of its
-    # own) and a sync handler would make three.
+    # On SQLite the whole registration runs on the event loop when the write lock is free at once: a few indexed
+    # reads, four inserts and a COMMIT (its fsync ~0.25 ms) of a local file cost less than the trip to the thread
+    # pool and the GIL hand-offs between its threads (POST 218 → 293/s against the same raw insert, load ~1.8).
+    # When another writer holds the lock, nothing has been written and it goes to the thread pool to wait there:
+    # the loop never waits for a lock. Everything else takes one trip to the pool for the whole transaction (a
+    # SessionDep, opened and committed in trips of its own, and a sync handler would make three).
+    if request.app.state.db.one_writer:
+        try:
+            return _register_household(request, body, principal, idempotency, show, wait=False)
+        except WriterBusy:
+            pass
     return await run_in_threadpool(_register_household, request, body, principal, idempotency, show)
 
 
 def _register_household(
-    request: Request, body: HouseholdCreate, principal: Principal, idempotency: Idempotency, show: Disclosure
+    request: Request,
+    body: HouseholdCreate,
+    principal: Principal,
+    idempotency: Idempotency,
+    show: Disclosure,
+    *,
+    wait: bool = True,
 ) -> Response:
     db: Database = request.app.state.db
 
@@ -52,7 +67,7 @@ def _register_household(
         return household_public(service.register_household(session, body, principal, reads=reads), show)
 
     # On SQLite the checks read on a read connection, before the write lock is taken (see register_household).
-    with db.transaction() as session, db.reader() if db.one_writer else nullcontext(None) as reads:
+    with db.transaction(wait=wait) as session, db.connection() if db.one_writer else nullcontext(None) as reads:
         request.state.write_session = session  # what the disclosure records joins the change
         done = idempotency.run(session, act)
         if show.handed_out:

@@ -137,13 +137,13 @@ class HouseholdFilters:
 
 
 def register_household(
-    session: Session, body: HouseholdCreate, principal: Principal, *, reads: Session | None = None
+    session: Session, body: HouseholdCreate, principal: Principal, *, reads: Session | Connection | None = None
 ) -> HouseholdView:
     """Register a household (建档立卡) with its members, and announce it; the household as written.
 
     Everything that needs no database (the members' IDs, the dates, the rows themselves) is done before the first
     statement: on SQLite that statement takes the write lock, which every other writer then waits for. So are the
-    village, hukou and resident-ID checks when ``reads`` (a read session) is given: a registration racing between
+    village, hukou and resident-ID checks when ``reads`` (a read connection) is given: a registration racing between
     the check and the insert still loses, to the unique indexes on ``hukou_number`` and an active ``id_number``
     (409 naming the field). The rows are plain dicts with the tables' defaults (``NewRows``), go in as Core inserts
     (one statement a table) and are the answer too: a new household has no pairings and no versions, so reading it
@@ -232,7 +232,7 @@ _ACTIVE_HOLDER = Prepared(
 )
 
 
-def _active_holder(session: Session, id_numbers: list[str]) -> tuple[Any, ...] | None:
+def _active_holder(session: Session | Connection, id_numbers: list[str]) -> tuple[Any, ...] | None:
     """The first of ``id_numbers`` that is an active member somewhere: (id_number, household_id, region_code)."""
     for start in range(0, len(id_numbers), ACTIVE_BATCH):
         batch = id_numbers[start : start + ACTIVE_BATCH]
@@ -244,7 +244,7 @@ def _active_holder(session: Session, id_numbers: list[str]) -> tuple[Any, ...] |
 
 
 def refuse_known_hukou(
-    session: Session, hukou_number: str, principal: Principal, *, field: str = "hukou_number", region: str
+    session: Session | Connection, hukou_number: str, principal: Principal, *, field: str = "hukou_number", region: str
 ) -> None:
     found = _HUKOU_HOLDER.rows(session, {"hukou_number": hukou_number})
     known = found[0] if found else None
@@ -260,7 +260,7 @@ def refuse_known_hukou(
 
 
 def conflict_elsewhere(
-    session: Session,
+    session: Session | Connection,
     principal: Principal,
     kind: str,
     value: str,
@@ -297,7 +297,7 @@ def conflict_elsewhere(
 
 
 def refuse_active_elsewhere(
-    session: Session, id_numbers: list[str], principal: Principal, *, field: str = "members", region: str
+    session: Session | Connection, id_numbers: list[str], principal: Principal, *, field: str = "members", region: str
 ) -> None:
     """A resident ID is an active member of one household only; the error names the household that has it,
     to a caller who may see that household."""

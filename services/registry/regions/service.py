@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Table, bindparam
+from sqlalchemy import Connection, Table, bindparam
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -126,7 +126,7 @@ _REGION: Table = Region.__table__  # type: ignore[attr-defined]
 _LEVEL_OF = Prepared(core_select(_REGION.c.level).where(_REGION.c.code == bindparam("code")))
 
 
-def check_village(session: Session, code: str, *, field: str = "region_code") -> None:
+def check_village(session: Session | Connection, code: str, *, field: str = "region_code") -> None:
     """``require_village`` for a caller that needs only the check (registering a household)."""
     found = _LEVEL_OF.rows(session, {"code": code})
     refuse_unless_village(code, found[0][0] if found else None, field=field)
