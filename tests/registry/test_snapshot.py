@@ -212,11 +212,16 @@ class TestSnapshotContent:
         monkeypatch.setattr(service, "HOUSEHOLDS", 1)
         db = api.app.state.db  # type: ignore[attr-defined]
         for _ in range(db.read_engine.pool.size() + 2):  # more abandoned streams than the pool holds connections
-            stream = service.csv_stream(db, "")
-            assert next(stream) == service.HEADER
-            assert next(stream).count(b"\n") >= 1
-            stream.close()
+            streams = [
+                (service.csv_stream(db, ""), service.HEADER),
+                (service.compact_stream(db, ""), service.COMPACT_HEADER),
+            ]
+            for stream, header in streams:
+                assert next(stream) == header
+                assert next(stream).count(b"\n") >= 1
+                stream.close()
         assert len(_rows(b"".join(service.csv_stream(db, "")).decode())) == 9
+        assert len(_rows(b"".join(service.compact_stream(db, "")).decode())) == 9
 
 
 class TestChangedSince:
@@ -373,3 +378,114 @@ class TestParts:
             assert ids == {r["member_id"] for r in _rows(text)}
             total += len(ids)
         assert total == 8
+
+
+def expected_compact(registry_url: str) -> list[str]:
+    """The compact snapshot's lines as the csv module writes the registry's active members, sorted."""
+    engine = create_engine(registry_url)
+    try:
+        with Session(engine) as session:
+            query = select(Member, Household).join(Household, col(Household.id) == col(Member.household_id))
+            rows = [
+                (m.id, h.id, m.id_number, h.region_code, h.registered_on)
+                for m, h in session.exec(query.where(col(Member.active)))
+            ]
+    finally:
+        engine.dispose()
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([_text(v) for v in row] for row in rows)
+    return sorted(out.getvalue().splitlines(keepends=True))
+
+
+COMPACT = "/api/v1/snapshot/compact.csv"
+
+
+class TestCompact:
+    """The comparison's whole snapshot: the active members' five columns, the same refusals, scope and parts."""
+
+    @pytest.mark.parametrize(
+        "role", ["village_cadre", "township_reviewer", "county_office", "bank_officer", "auditor", "helper"]
+    )
+    def test_every_role_but_system_is_refused(
+        self, api: TestClient, token: Callable[..., dict[str, str]], role: str
+    ) -> None:
+        for params in ({}, {"part": 1, "parts": 2}):
+            response = api.get(COMPACT, params=params, headers=token(role, region="522323"))
+            assert response.status_code == 403, response.text
+        assert api.get(COMPACT).status_code == 401
+
+    def test_the_active_members_five_columns_as_csv_writes_them(
+        self, api: TestClient, county: dict[str, str], system: dict[str, str], registry_url: str, sql: Sql
+    ) -> None:
+        here = _register(api, county, VILLAGE, 3)
+        _register(api, county, OTHER_TOWNSHIP_VILLAGE, 2)
+        gone = here["members"][2]["id"]  # type: ignore[index]
+        sql("UPDATE member SET active = false, left_on = '2025-03-01', left_reason = 'moved' WHERE id = :i", i=gone)
+        response = api.get(COMPACT, headers=system)
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/csv")
+        header, lines = lines_of(response.content)
+        assert header == ",".join(service.COMPACT_COLUMNS) + "\n"
+        assert lines == expected_compact(registry_url)
+        assert len(lines) == 4 and gone not in response.text
+
+    def test_the_parts_hold_every_active_member_exactly_once_in_scope(
+        self,
+        api: TestClient,
+        county: dict[str, str],
+        system: dict[str, str],
+        token: Callable[..., dict[str, str]],
+        registry_url: str,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        monkeypatch.setattr(service, "HOUSEHOLDS", 2)  # pages of a part too
+        for _ in range(6):
+            _register(api, county, VILLAGE, 3)
+        _register(api, county, OTHER_TOWNSHIP_VILLAGE, 2)
+        whole = lines_of(api.get(COMPACT, headers=system).content)[1]
+        assert whole == expected_compact(registry_url) and len(whole) == 20
+        for parts in (2, 3):
+            got: list[str] = []
+            households: dict[str, int] = {}
+            for part in range(parts):
+                response = api.get(COMPACT, params={"part": part, "parts": parts}, headers=system)
+                assert response.status_code == 200, response.text
+                assert response.headers["snapshot-part"] == f"{part}/{parts}"
+                assert "snapshot-watermark" in response.headers
+                got += lines_of(response.content)[1]
+                for row in _rows(response.text):
+                    assert households.setdefault(row["household_id"], part) == part  # a household whole in one
+            assert sorted(got) == whole and len(households) == 7
+        narrowed = []
+        for part in range(2):
+            params: dict[str, Any] = {"part": part, "parts": 2, "region": VILLAGE[:9]}
+            narrowed += _rows(api.get(COMPACT, params=params, headers=system).text)
+        assert len(narrowed) == 18 and {r["region_code"] for r in narrowed} == {VILLAGE}
+        assert _rows(api.get(COMPACT, headers=token("system", region="11")).text) == []
+
+    def test_an_old_id_needing_quotes_is_quoted_and_its_page_whole(
+        self,
+        api: TestClient,
+        county: dict[str, str],
+        system: dict[str, str],
+        registry_url: str,
+        sql: Sql,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        monkeypatch.setattr(service, "HOUSEHOLDS", 2)
+        households = [_register(api, county, VILLAGE, 2) for _ in range(4)]
+        for value, household in zip(['5223,"23 x', "5223\n23", "52,23,,,\n,,,,"], households, strict=False):
+            sql("UPDATE member SET id_number = :v WHERE id = :i", v=value, i=household["members"][0]["id"])  # type: ignore[index]
+        response = api.get(COMPACT, headers=system)
+        assert lines_of(response.content)[1] == expected_compact(registry_url)
+        ids = {r["resident_id"] for r in _rows(response.text)}
+        assert {'5223,"23 x', "5223\n23", "52,23,,,\n,,,,"} <= ids and len(ids) == 8
+
+    def test_changes_since_are_read_from_the_member_lines(self, api: TestClient, system: dict[str, str]) -> None:
+        response = api.get(COMPACT, params={"changed_since": "2025-03-01T00:00:00+08:00"}, headers=system)
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"].endswith("changed_since")
+
+    def test_a_part_outside_the_parts_is_422(self, api: TestClient, system: dict[str, str]) -> None:
+        response = api.get(COMPACT, params={"part": 2, "parts": 2}, headers=system)
+        assert response.status_code == 422 and response.json()["errors"][0]["field"].endswith("part")

@@ -50,6 +50,8 @@ BATCH_TABLE: Table = ComparisonBatch.__table__  # type: ignore[attr-defined]
 LOOKUP_CHUNK = 5000
 MAX_PARTS = 16  # the registry's own bound on snapshot parts
 COUNTY_DIGITS = 6
+MEMBERS = "/snapshot/members.csv"  # every member of the households, active or not: the changes since a time
+COMPACT = "/snapshot/compact.csv"  # the active members' five columns the batch reads: a whole snapshot
 FINDING_COLUMNS = (
     "id",
     "batch_id",
@@ -162,10 +164,10 @@ def part_files(target: Path, parts: int) -> list[Path]:
     return [target.with_name(f"{target.stem}-{k}{target.suffix}") for k in range(parts)]
 
 
-def _download_one(stack: StackSettings, target: Path, params: dict[str, Any]) -> datetime | None:
+def _download_one(stack: StackSettings, target: Path, params: dict[str, Any], route: str) -> datetime | None:
     client = ServiceClient(stack, "registry", caller="identification")
     try:
-        headers = client.download("/snapshot/members.csv", target, params=params)
+        headers = client.download(route, target, params=params)
     except CallRefused as exc:
         raise BatchFailed(f"the registry refused the snapshot: {exc.status} {exc.detail[:200]}") from exc
     finally:
@@ -177,10 +179,16 @@ def _download_one(stack: StackSettings, target: Path, params: dict[str, Any]) ->
 
 
 def download_snapshot(
-    stack: StackSettings, region: str | None, target: Path, changed_since: datetime | None = None, parts: int = 1
+    stack: StackSettings,
+    region: str | None,
+    target: Path,
+    changed_since: datetime | None = None,
+    parts: int = 1,
+    route: str = MEMBERS,
 ) -> datetime | None:
     """The registry's member snapshot of ``region`` (all in scope when None) streamed to ``target`` (never whole
-    in memory); with ``changed_since`` only the members of households changed since. With ``parts`` > 1 it is
+    in memory); with ``changed_since`` only the members of households changed since; ``route`` the form asked for
+    (``MEMBERS``, or ``COMPACT``: the active members' five columns, for a whole snapshot). With ``parts`` > 1 it is
     asked in that many parts at once, each its own stream to its own file (``part_files``; every member in exactly
     one), so the registry reads them on as many cores. Returns the registry's watermark for the next delta (its own
     clock, so another machine's skew does not matter; with parts, the earliest), if it sent one."""
@@ -188,11 +196,12 @@ def download_snapshot(
     if changed_since is not None:
         params["changed_since"] = changed_since.isoformat()
     if parts <= 1:
-        return _download_one(stack, target, params)
+        return _download_one(stack, target, params, route)
     files = part_files(target, parts)
     with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="snapshot") as pool:
         futures = [
-            pool.submit(_download_one, stack, f, params | {"part": k, "parts": parts}) for k, f in enumerate(files)
+            pool.submit(_download_one, stack, f, params | {"part": k, "parts": parts}, route)
+            for k, f in enumerate(files)
         ]
         marks = [future.result() for future in futures]
     known = [m for m in marks if m is not None]
@@ -214,14 +223,9 @@ def load_members(
         rows, members = matching.merge_delta(con, snapshot, batch.region_code)
         return cache.Loaded("delta", rows, members, watermark or mark)
     parts = snapshot_parts(batch.region_code)
-    watermark = download_snapshot(stack, batch.region_code, snapshot, parts=parts)
-    files = part_files(snapshot, parts)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-lines") as pool:
-        # the lines downloaded, counted while DuckDB loads the same files (it runs without Python's lock)
-        lines = pool.submit(lambda: sum(matching.data_lines(f) for f in files))
-        members = matching.load_members(con, files)
-        rows = lines.result()
-    return cache.Loaded("full", rows, members, watermark or mark)
+    watermark = download_snapshot(stack, batch.region_code, snapshot, parts=parts, route=COMPACT)
+    members = matching.load_compact(con, part_files(snapshot, parts))
+    return cache.Loaded("full", members, members, watermark or mark)  # a line per member downloaded
 
 
 def _run(db: Database, stack: StackSettings, batch_id: str, snapshot: Path, folder: Path) -> None:

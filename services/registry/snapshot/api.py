@@ -2,6 +2,7 @@
 
 One request streams every member of a region (resident ID, member and household ids, village, household
 status, registration date), so another service never asks member by member and never reads these tables.
+``compact.csv`` is the narrower form the comparison's whole snapshot reads (its active members, five columns).
 With ``parts`` (2 … 16) and ``part`` it streams one part of them, so a reader can ask for all parts at once, each
 read on its own core; with ``changed_since`` only the members of households changed since then; the
 ``Snapshot-Watermark`` header is the time to ask from next (subtract a safety overlap: a write in flight at the
@@ -84,6 +85,20 @@ def members_csv(request: Request, chosen: Selected) -> StreamingResponse:
     ``parts``, only the members of part ``part``'s households."""
     headers = _headers(request, "members.csv", chosen.part)  # before the read starts
     stream = service.csv_stream(request.app.state.db, chosen.region, chosen.changed_since, chosen.part)
+    return StreamingResponse(stream, media_type="text/csv; charset=utf-8", headers=headers)
+
+
+@router.get("/snapshot/compact.csv", response_class=StreamingResponse)
+def compact_csv(request: Request, chosen: Selected) -> StreamingResponse:
+    """What the comparison reads: every active member under ``region`` (of part ``part``) as
+    ``member_id,household_id,resident_id,region_code,registered_on``, streamed. A whole snapshot only: changes
+    are read from ``members.csv`` (``changed_since``), which also gives the members who left."""
+    if chosen.changed_since is not None:
+        raise ValidationFailed(
+            "the compact snapshot is a whole one; ask members.csv for the changes since", field="changed_since"
+        )
+    headers = _headers(request, "compact.csv", chosen.part)
+    stream = service.compact_stream(request.app.state.db, chosen.region, chosen.part)
     return StreamingResponse(stream, media_type="text/csv; charset=utf-8", headers=headers)
 
 
