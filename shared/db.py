@@ -6,6 +6,7 @@ import ctypes
 import sqlite3
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -19,6 +20,7 @@ from alembic import command
 from alembic.config import Config
 from pydantic_core import PydanticUndefined
 from sqlalchemy import (
+    CompoundSelect,
     Connection,
     DateTime,
     Engine,
@@ -33,7 +35,7 @@ from sqlalchemy import (
     insert,
     text,
 )
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import registry, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
@@ -132,7 +134,9 @@ def make_engine(url: str, *, immediate: bool = True, pool_size: int = 10) -> Eng
     and closed it again).
     """
     if not is_sqlite(url):
-        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        _ping_when_idle(engine)
+        return engine
     path = url.split("///", 1)[-1]
     in_file = bool(path) and path != ":memory:" and "mode=memory" not in path
     if in_file:
@@ -186,6 +190,32 @@ def _begin(conn: Any, *, at_once: bool) -> None:
         if not at_once or exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # BUSY or one of its extended codes
             raise
         raise WriterBusy("another process holds the write lock") from exc
+
+
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only when it has sat idle: the server may have closed it meanwhile
+    (a restart, an idle timeout), and a ping finds that out before a request fails on it. SQLAlchemy's
+    ``pool_pre_ping`` pings at every checkout, one more round trip per request (and GIL hand-off) on a connection
+    used a millisecond ago. A connection that fails its ping is replaced (``DisconnectionError``: the pool tries
+    a new one)."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("idle_since", 0.0) < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            with dbapi_conn.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            dbapi_conn.rollback()
+        except Exception as exc:  # any failure: the connection is gone for us
+            raise DisconnectionError(f"a pooled connection failed its ping: {exc}") from exc
 
 
 def _queue_writers(engine: Engine) -> None:
@@ -308,9 +338,9 @@ class Prepared:
     its transaction; being below SQLAlchemy, it fires no cursor events.
     """
 
-    def __init__(self, statement: Select[Any] | Insert) -> None:
+    def __init__(self, statement: Select[Any] | CompoundSelect[Any] | Insert) -> None:
         self.statement = statement
-        self.keys: list[str] = list(statement.selected_columns.keys()) if isinstance(statement, Select) else []
+        self.keys: list[str] = [] if isinstance(statement, Insert) else list(statement.selected_columns.keys())
         self._plans: dict[str, _Plan] = {}
         self._readers: dict[str, list[tuple[int, Callable[[Any], Any]]]] = {}
 
@@ -366,7 +396,7 @@ class Prepared:
         # Literals the dialect renders at run time (a separator, a LIMIT on some) rendered now, the rest left as
         # placeholders (their values stand in only so that the statement compiles).
         compiled = plain
-        if isinstance(self.statement, Select):
+        if _selects(self.statement):
             stand_ins = {b.key: None for b in plain.binds.values() if b.required}
             compiled = self.statement.params(**stand_ins).compile(
                 dialect=dialect, compile_kwargs={"render_postcompile": True}
@@ -380,10 +410,14 @@ class Prepared:
         return plan
 
     def _reading(self, dialect: Any, description: Any) -> list[tuple[int, Callable[[Any], Any]]]:
-        assert isinstance(self.statement, Select)  # only a SELECT has rows to read
+        assert not isinstance(self.statement, Insert)  # only a SELECT has rows to read
         columns = zip(self.statement.selected_columns, description, strict=True)
         readers = [c.type.dialect_impl(dialect).result_processor(dialect, d[1]) for c, d in columns]
         return [(i, f) for i, f in enumerate(readers) if f is not None]
+
+
+def _selects(statement: Any) -> bool:
+    return isinstance(statement, Select | CompoundSelect)
 
 
 def _converted(rows: list[Any], readers: list[tuple[int, Callable[[Any], Any]]]) -> list[tuple[Any, ...]]:

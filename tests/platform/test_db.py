@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import OperationalError
 
 from shared.cli.stack import ROOT
 from shared.db import READ_POOL, Database, make_engine
@@ -210,3 +211,38 @@ def test_a_transaction_that_must_not_wait_is_refused_at_once(tmp_path: Path) -> 
         other.close()
     assert count(db.engine, "SELECT group_concat(n) FROM (SELECT n FROM t ORDER BY n)") == "1,4,5"
     db.dispose()
+
+
+def test_a_postgres_connection_closed_while_idle_is_replaced(
+    postgres_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pooled connections are pinged only after sitting idle: one the server closed meanwhile is replaced before
+    the request uses it. One used a moment ago is not pinged (no round trip per request): were it closed in that
+    moment, the request fails once and the pool drops it."""
+    import shared.db
+
+    url = postgres_server.create_database("ping")
+    engine, admin = make_engine(url, pool_size=1), make_engine(url, pool_size=1)
+
+    def pid() -> Any:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT pg_backend_pid()")).scalar()
+
+    def terminate(backend: Any) -> None:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+
+    try:
+        first = pid()
+        assert pid() == first  # the pooled connection, again
+        terminate(first)
+        with pytest.raises(OperationalError):  # used a moment ago: not pinged, so this request meets the closed one
+            pid()
+        second = pid()  # … and the pool made a new one
+        assert second != first
+        terminate(second)
+        monkeypatch.setattr(shared.db, "PING_AFTER_IDLE_SECONDS", 0.0)  # as if it had sat idle
+        assert pid() not in (first, second)  # the ping found it closed; a new one answered
+    finally:
+        engine.dispose()
+        admin.dispose()

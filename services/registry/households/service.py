@@ -19,7 +19,10 @@ from sqlalchemy import (
     cast,
     exists,
     func,
+    literal,
+    null,
     or_,
+    union_all,
 )
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
@@ -55,8 +58,9 @@ from services.registry.models import (
     Member,
     MemberVersion,
     Pairing,
+    Region,
 )
-from services.registry.regions.service import check_village, require_village
+from services.registry.regions.service import refuse_unless_village, require_village
 from shared.auth import Principal
 from shared.clock import session_clock
 from shared.db import NewRows, Prepared
@@ -73,6 +77,7 @@ FACT_FIELDS = set(HouseholdBase.model_fields)
 # SQLModel sets __table__ when it makes a table class; its stubs do not declare it.
 HOUSEHOLD: Table = Household.__table__  # type: ignore[attr-defined]
 MEMBER: Table = Member.__table__  # type: ignore[attr-defined]
+REGION: Table = Region.__table__  # type: ignore[attr-defined]
 CATEGORY: Table = HouseholdCategory.__table__  # type: ignore[attr-defined]
 PAIRING: Table = Pairing.__table__  # type: ignore[attr-defined]
 MEMBER_VERSION: Table = MemberVersion.__table__  # type: ignore[attr-defined]
@@ -172,10 +177,7 @@ def register_household(
         updated_at=now,
     )
     categories = category_rows(household_id, body.categories)
-    checks = reads or session
-    check_village(checks, body.region_code)  # the first statement
-    refuse_known_hukou(checks, body.hukou_number, principal, region=body.region_code)
-    refuse_active_elsewhere(checks, [c.id_number for c in checked], principal, region=body.region_code)
+    refuse_registration_clashes(reads or session, body, [c.id_number for c in checked], principal)
     INSERT_HOUSEHOLD.many(session, [household])
     INSERT_MEMBER.many(session, members)
     if categories:
@@ -224,20 +226,56 @@ _HUKOU_HOLDER = Prepared(
 # The active-ID check asks for up to ACTIVE_BATCH IDs in one statement of fixed arity (a shorter list repeats its
 # last ID), so that it too is compiled once: an expanding IN list is rendered again on every execution.
 ACTIVE_BATCH = 10
-_ACTIVE_HOLDER = Prepared(
+_ACTIVE_HOLDER_OF = (
     core_select(MEMBER.c.id_number, MEMBER.c.household_id, HOUSEHOLD.c.region_code)
     .join(HOUSEHOLD, HOUSEHOLD.c.id == MEMBER.c.household_id)
     .where(MEMBER.c.id_number.in_([bindparam(f"id{i}") for i in range(ACTIVE_BATCH)]), MEMBER.c.active)
     .limit(1)
 )
+_ACTIVE_HOLDER = Prepared(_ACTIVE_HOLDER_OF)
+
+
+# The registration's three checks in one statement (one round trip): the village's level, the household that holds
+# the hukou number, the first of (up to) ACTIVE_BATCH resident IDs that is an active member somewhere. A row each,
+# told apart by its first column.
+_REGISTRATION_CLASHES = Prepared(
+    union_all(
+        core_select(literal("village"), REGION.c.level, null(), null()).where(REGION.c.code == bindparam("village")),
+        core_select(literal("hukou"), HOUSEHOLD.c.id, HOUSEHOLD.c.region_code, null()).where(
+            HOUSEHOLD.c.hukou_number == bindparam("hukou_number")
+        ),
+        core_select(literal("member"), *_ACTIVE_HOLDER_OF.subquery().c),
+    )
+)
+
+
+def refuse_registration_clashes(
+    checks: Session | Connection, body: HouseholdCreate, id_numbers: list[str], principal: Principal
+) -> None:
+    """A new household's village must be a village of the tree, its hukou number and active resident IDs its own
+    (the refusals of ``refuse_unless_village``, ``refuse_known_hukou`` and ``refuse_active_elsewhere``, in that
+    order)."""
+    asked = {"village": body.region_code, "hukou_number": body.hukou_number} | _padded(id_numbers[:ACTIVE_BATCH])
+    found = {row[0]: row[1:] for row in _REGISTRATION_CLASHES.rows(checks, asked)}
+    refuse_unless_village(body.region_code, found["village"][0] if "village" in found else None, field="region_code")
+    if "hukou" in found:
+        holder = (found["hukou"][0], found["hukou"][1])
+        _refuse_hukou_held(checks, body.hukou_number, holder, principal, "hukou_number", body.region_code)
+    clash = found.get("member") or _active_holder(checks, id_numbers[ACTIVE_BATCH:])
+    if clash:
+        _refuse_active_held(checks, id_numbers, clash, principal, "members", body.region_code)
+
+
+def _padded(batch: list[str]) -> dict[str, str]:
+    """A batch of resident IDs as the active-ID check's fixed parameters (a shorter list repeats its last ID)."""
+    padded = batch + [batch[-1]] * (ACTIVE_BATCH - len(batch))
+    return {f"id{i}": value for i, value in enumerate(padded)}
 
 
 def _active_holder(session: Session | Connection, id_numbers: list[str]) -> tuple[Any, ...] | None:
     """The first of ``id_numbers`` that is an active member somewhere: (id_number, household_id, region_code)."""
     for start in range(0, len(id_numbers), ACTIVE_BATCH):
-        batch = id_numbers[start : start + ACTIVE_BATCH]
-        padded = batch + [batch[-1]] * (ACTIVE_BATCH - len(batch))
-        found = _ACTIVE_HOLDER.rows(session, {f"id{i}": value for i, value in enumerate(padded)})
+        found = _ACTIVE_HOLDER.rows(session, _padded(id_numbers[start : start + ACTIVE_BATCH]))
         if found:
             return found[0]
     return None
@@ -247,9 +285,18 @@ def refuse_known_hukou(
     session: Session | Connection, hukou_number: str, principal: Principal, *, field: str = "hukou_number", region: str
 ) -> None:
     found = _HUKOU_HOLDER.rows(session, {"hukou_number": hukou_number})
-    known = found[0] if found else None
-    if not known:
-        return
+    if found:
+        _refuse_hukou_held(session, hukou_number, (found[0][0], found[0][1]), principal, field, region)
+
+
+def _refuse_hukou_held(
+    session: Session | Connection,
+    hukou_number: str,
+    known: tuple[str, str],
+    principal: Principal,
+    field: str,
+    region: str,
+) -> None:
     if principal.covers(known[1]):
         raise Conflict(
             f"hukou number {hukou_number} is already registered as household {known[0]}",
@@ -303,15 +350,27 @@ def refuse_active_elsewhere(
     to a caller who may see that household."""
     clash = _active_holder(session, id_numbers)
     if clash:
-        at = f"{field}.{id_numbers.index(clash[0])}.id_number" if len(id_numbers) > 1 else f"{field}.id_number"
-        if not principal.covers(clash[2]):
-            known = (clash[1], clash[2])
-            raise conflict_elsewhere(session, principal, "id_number", clash[0], known, region=region, field=at)
-        raise Conflict(
-            f"resident ID {mask_resident_id(clash[0])} is already an active member of household {clash[1]}",
-            field=at,
-            conflicting_household_id=clash[1],
-        )
+        _refuse_active_held(session, id_numbers, clash, principal, field, region)
+
+
+def _refuse_active_held(
+    session: Session | Connection,
+    id_numbers: list[str],
+    clash: tuple[Any, ...],
+    principal: Principal,
+    field: str,
+    region: str,
+) -> None:
+    """Refuse ``clash`` (id_number, household_id, region_code), one of ``id_numbers`` active elsewhere."""
+    at = f"{field}.{id_numbers.index(clash[0])}.id_number" if len(id_numbers) > 1 else f"{field}.id_number"
+    if not principal.covers(clash[2]):
+        known = (clash[1], clash[2])
+        raise conflict_elsewhere(session, principal, "id_number", clash[0], known, region=region, field=at)
+    raise Conflict(
+        f"resident ID {mask_resident_id(clash[0])} is already an active member of household {clash[1]}",
+        field=at,
+        conflicting_household_id=clash[1],
+    )
 
 
 def get_household(session: Session, household_id: str, principal: Principal) -> Household:

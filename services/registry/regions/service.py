@@ -6,13 +6,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, Table, bindparam
-from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from services.registry.domain.regions import Level, RegionCode, parse_region_code
 from services.registry.models import Region, VillagerGroup
-from shared.db import Prepared
 from shared.errors import NotFound, ValidationFailed
 from shared.files.tabular import open_table
 from shared.pagination import PageParams, paginate
@@ -119,17 +116,6 @@ def require_village(session: Session, code: str, *, field: str = "region_code") 
     refuse_unless_village(code, region.level if region else None, field=field)
     assert region is not None
     return region
-
-
-# Only the level, through Core: the registration's first statement needs no ORM object loaded into the session.
-_REGION: Table = Region.__table__  # type: ignore[attr-defined]
-_LEVEL_OF = Prepared(core_select(_REGION.c.level).where(_REGION.c.code == bindparam("code")))
-
-
-def check_village(session: Session | Connection, code: str, *, field: str = "region_code") -> None:
-    """``require_village`` for a caller that needs only the check (registering a household)."""
-    found = _LEVEL_OF.rows(session, {"code": code})
-    refuse_unless_village(code, found[0][0] if found else None, field=field)
 
 
 def refuse_unless_village(code: str, level: str | None, *, field: str) -> None:
