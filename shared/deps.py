@@ -13,10 +13,17 @@ from shared.clock import Clock
 
 def write_session(request: Request) -> Iterator[Session]:
     """A transaction that commits when the handler returns (before the response is sent). It is kept on the
-    request so that what the request records beside its change (the audit of a disclosure) joins it."""
-    with request.app.state.db.transaction() as session:
-        request.state.write_session = session
-        yield session
+    request so that what the request records beside its change (the audit of a disclosure) joins it: a whole value
+    the handler handed out is audited in it, before the commit."""
+    try:
+        with request.app.state.db.transaction() as session:
+            request.state.write_session = session
+            yield session
+            show = getattr(request.state, "disclosure", None)
+            if show is not None:
+                show.audit_unrecorded()
+    finally:
+        request.state.write_session = None
 
 
 def read_session(request: Request) -> Iterator[Session]:

@@ -7,7 +7,6 @@ township reviewer, system) hands them out whole, and each such read is recorded 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
@@ -16,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from shared import audit
 from shared.auth import Principal, Role, require
 from shared.errors import Forbidden
+from shared.hooks import before_response
 from shared.masking import mask_account, mask_phone, mask_resident_id
 
 SEES_WHOLE = (Role.county_office, Role.township_reviewer, Role.system)
@@ -64,11 +64,16 @@ class Disclosure:
             return
         self.audited = True
         written = getattr(self.request.state, "write_session", None)
-        if written is not None and written.is_active:  # a write: the audit commits with it, or not at all
+        if written is not None:  # a write still open: the audit commits with it, or not at all
             self._record(written, resource, detail)
             return
         with self.request.app.state.db.transaction() as session:
             self._record(session, resource, detail)
+
+    def audit_unrecorded(self) -> None:
+        """Audit under the request's path whatever was handed out and not audited by name."""
+        if self.handed_out and not self.audited:
+            self.audit(self.request.url.path, method=self.request.method)
 
     def _record(self, session: Any, resource: str, detail: dict[str, Any]) -> None:
         audit.record(
@@ -80,20 +85,25 @@ class Disclosure:
         )
 
 
-async def disclosure(
+def disclosure(
     request: Request,
     principal: Reader,
     reveal: Annotated[
         bool, Query(description="whole ID numbers, phones and accounts (audited; county/township/system)")
     ] = False,
-) -> AsyncIterator[Disclosure]:
+) -> Disclosure:
     """The request's disclosure. Whatever route hands out a whole value (a read, a create, an update) and has not
-    audited it by name is audited here, under its path, before the response leaves."""
+    audited it by name is audited under its path as the response starts, before any of it is sent
+    (``shared.hooks``: a masked request, most of them, has nothing to finish and pays nothing for it)."""
     show = Disclosure(request, principal, reveal)
-    yield show
-    if show.handed_out and not show.audited:
-        await run_in_threadpool(show.audit, request.url.path, method=request.method)
+    if reveal:
+        request.state.disclosure = show  # a write session (shared.deps) audits it in its own transaction
+
+        async def audit_unrecorded() -> None:
+            await run_in_threadpool(show.audit_unrecorded)
+
+        before_response(request.scope, audit_unrecorded)
+    return show
 
 
-# scope="function": the audit row is written before the response is sent, so no whole value leaves unrecorded.
-DisclosureDep = Annotated[Disclosure, Depends(disclosure, scope="function")]
+DisclosureDep = Annotated[Disclosure, Depends(disclosure)]

@@ -32,6 +32,7 @@ from shared.errors import install_problem_handlers, problem
 from shared.events.bus import connect, ensure_streams
 from shared.events.consumer import EventConsumer, Subscription
 from shared.events.relay import OutboxRelay
+from shared.hooks import run_before_response
 from shared.jobs.api import jobs_router
 from shared.jobs.periodic import PeriodicJob, PeriodicRunner
 from shared.limits import BodyLimit
@@ -199,6 +200,7 @@ class Observe:
         async def observed(message: Message) -> None:
             nonlocal status, started_response
             if message["type"] == "http.response.start":
+                await run_before_response(scope)  # may raise: then nothing has been sent, and it is a 500
                 started_response = True
                 status = message["status"]
                 message = {**message, "headers": [*message.get("headers", ()), id_header]}

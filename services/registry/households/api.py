@@ -69,9 +69,11 @@ def _register_household(
     # On SQLite the checks read on a read connection, before the write lock is taken (see register_household).
     with db.transaction(wait=wait) as session, db.connection() if db.one_writer else nullcontext(None) as reads:
         request.state.write_session = session  # what the disclosure records joins the change
-        done = idempotency.run(session, act)
-        if show.handed_out:
-            show.audit(request.url.path, method=request.method)
+        try:
+            done = idempotency.run(session, act)
+            show.audit_unrecorded()
+        finally:
+            request.state.write_session = None
     return done if isinstance(done, Response) else validated(done, status_code=201)  # a replay is a Response
 
 
