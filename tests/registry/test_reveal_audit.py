@@ -3,6 +3,7 @@ its audit row as a read does; a masked answer writes none."""
 
 from __future__ import annotations
 
+from shared.disclosure import Disclosure
 from tests.support.builders import household_body
 
 URL = "/api/v1/households"
@@ -38,3 +39,20 @@ def test_a_revealed_read_is_audited_once(api, county, sql) -> None:  # type: ign
     household = api.post(URL, json=household_body(), headers=county).json()
     assert api.get(f"{URL}/{household['id']}?reveal=true", headers=county).status_code == 200
     assert sql(READS) == 1
+
+
+def test_a_read_whose_audit_fails_sends_no_whole_value(api, county, sql, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The audit runs as the response is about to start (``shared.hooks``): when it fails, nothing of the answer
+    has left, and the client gets a 500 problem instead of the whole IDs."""
+    body = household_body()
+    household = api.post(URL, json=body, headers=county).json()
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("the audit table is gone")
+
+    monkeypatch.setattr(Disclosure, "_record", broken)
+    answer = api.get(f"{URL}/{household['id']}?reveal=true", headers=county)
+    assert answer.status_code == 500
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert body["members"][0]["id_number"] not in answer.text
+    assert sql(READS) == 0
