@@ -14,8 +14,8 @@ from __future__ import annotations
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -185,34 +185,25 @@ def download_snapshot(
     changed_since: datetime | None = None,
     parts: int = 1,
     route: str = MEMBERS,
-    each: Callable[[Path], None] | None = None,
 ) -> datetime | None:
     """The registry's member snapshot of ``region`` (all in scope when None) streamed to ``target`` (never whole
-        in memory); with ``changed_since`` only the members of households changed since; ``route`` the form asked for
-        (``MEMBERS``, or ``COMPACT``: the active members' five columns, for a whole snapshot); ``each`` is called (on
-    this thread) with each file as soon as it is complete, while the other parts still stream. With ``parts`` > 1 it is
-        asked in that many parts at once, each its own stream to its own file (``part_files``; every member in exactly
-        one), so the registry reads them on as many cores. Returns the registry's watermark for the next delta (its own
-        clock, so another machine's skew does not matter; with parts, the earliest), if it sent one."""
+    in memory); with ``changed_since`` only the members of households changed since; ``route`` the form asked for
+    (``MEMBERS``, or ``COMPACT``: the active members' five columns, for a whole snapshot). With ``parts`` > 1 it is
+    asked in that many parts at once, each its own stream to its own file (``part_files``; every member in exactly
+    one), so the registry reads them on as many cores. Returns the registry's watermark for the next delta (its own
+    clock, so another machine's skew does not matter; with parts, the earliest), if it sent one."""
     params: dict[str, Any] = {"region": region} if region else {}
     if changed_since is not None:
         params["changed_since"] = changed_since.isoformat()
     if parts <= 1:
-        mark = _download_one(stack, target, params, route)
-        if each is not None:
-            each(target)
-        return mark
+        return _download_one(stack, target, params, route)
     files = part_files(target, parts)
     with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="snapshot") as pool:
-        futures = {
-            pool.submit(_download_one, stack, f, params | {"part": k, "parts": parts}, route): f
+        futures = [
+            pool.submit(_download_one, stack, f, params | {"part": k, "parts": parts}, route)
             for k, f in enumerate(files)
-        }
-        marks = []
-        for future in as_completed(futures):
-            marks.append(future.result())
-            if each is not None:
-                each(futures[future])
+        ]
+        marks = [future.result() for future in futures]
     known = [m for m in marks if m is not None]
     return min(known) if len(known) == len(marks) else None
 
@@ -231,15 +222,9 @@ def load_members(
         watermark = download_snapshot(stack, None, snapshot, changed_since=cache.since(kept))
         rows, members = matching.merge_delta(con, snapshot, batch.region_code)
         return cache.Loaded("delta", rows, members, watermark or mark)
-    loaded: list[Path] = []
-
-    def load(part: Path) -> None:  # a part's members loaded while the other parts still stream (DuckDB: no GIL)
-        matching.load_compact(con, part, append=bool(loaded))
-        loaded.append(part)
-
     parts = snapshot_parts(batch.region_code)
-    watermark = download_snapshot(stack, batch.region_code, snapshot, parts=parts, route=COMPACT, each=load)
-    members = matching.count_members(con)
+    watermark = download_snapshot(stack, batch.region_code, snapshot, parts=parts, route=COMPACT)
+    members = matching.load_compact(con, part_files(snapshot, parts))
     return cache.Loaded("full", members, members, watermark or mark)  # a line per member downloaded
 
 

@@ -257,7 +257,7 @@ def kind_sql(kind: KindQuery, cutoff_year: int | None) -> tuple[str, list[Any]]:
 
 
 CSV = "read_csv(?, header=true, all_varchar=true)"  # snapshot files, their path (or paths) the one parameter
-COMPACT = (  # a file of the registry's compact snapshot: its five columns as text, no sniffing
+COMPACT = (  # the registry's compact snapshot: its five columns as text, no sniffing
     "read_csv(?, header=true, auto_detect=false, columns={'member_id': 'VARCHAR', 'household_id': 'VARCHAR', "
     "'resident_id': 'VARCHAR', 'region_code': 'VARCHAR', 'registered_on': 'VARCHAR'})"
 )
@@ -290,14 +290,10 @@ def load_members(con: duckdb.DuckDBPyConnection, snapshot: Path | Sequence[Path]
     return _aggregate(con, "SELECT count(*) FROM members")[0]
 
 
-def load_compact(con: duckdb.DuckDBPyConnection, snapshot: Path, *, append: bool = False) -> None:
-    """A file of the registry's compact snapshot (one part: its active members, ``member_id, household_id,
-    resident_id, region_code, registered_on``) as table ``members``, or added to it (``append``)."""
-    into = "INSERT INTO members " if append else "CREATE TABLE members AS "
-    con.execute(into + _members_sql(COMPACT, "true"), [str(snapshot)])
-
-
-def count_members(con: duckdb.DuckDBPyConnection) -> int:
+def load_compact(con: duckdb.DuckDBPyConnection, snapshot: Sequence[Path]) -> int:
+    """The registry's compact snapshot (the files of its parts: its active members, ``member_id, household_id,
+    resident_id, region_code, registered_on``) as table ``members``; how many."""
+    con.execute("CREATE TABLE members AS " + _members_sql(COMPACT, "true"), [[str(p) for p in snapshot]])
     return _aggregate(con, "SELECT count(*) FROM members")[0]
 
 
