@@ -31,7 +31,7 @@ def read_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def clock(request: Request) -> Clock:
+async def clock(request: Request) -> Clock:
     return request.app.state.db.clock
 
 

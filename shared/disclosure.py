@@ -85,7 +85,7 @@ class Disclosure:
         )
 
 
-def disclosure(
+async def disclosure(
     request: Request,
     principal: Reader,
     reveal: Annotated[

@@ -57,7 +57,7 @@ class Selection:
     part: service.Part
 
 
-def selection(
+async def selection(
     principal: System,
     region: RegionParam = None,
     changed_since: ChangedSince = None,
