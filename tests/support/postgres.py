@@ -75,10 +75,10 @@ class PostgresServer:
             check=True,
             capture_output=True,
         )
-        options = (
-            f"-p {self.port} -k {self.home} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c full_page_writes=off -c synchronous_commit=off -c max_connections=300 -c log_error_verbosity=terse"
-        )
+        options = f"-p {self.port} -k {self.home} -c listen_addresses=127.0.0.1 -c max_connections=300"
+        options += " -c log_error_verbosity=terse"
+        if not self.durable:
+            options += " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
         subprocess.run(
             [
                 *self.prefix,
