@@ -153,20 +153,26 @@ def _sqlite_lines(
         cursor.close()
 
 
-def _sqlite_households(raw: Any, region: str, dialect: Dialect, part: Part) -> Iterator[bytes]:
-    """The whole snapshot (of a part) on SQLite, ``HOUSEHOLDS`` households at a time in household id order (the
-    household covering index), each page one statement that hands back its lines as one value: SQLite does the
-    page's work in one step without Python's lock, so parts read at once use as many cores (a row per member
-    would take the lock back per member, and two readers fight over it). One read transaction holds them all, so
-    the pages are one consistent view."""
-    h = select(HOUSEHOLD.c.id, HOUSEHOLD.c.region_code, HOUSEHOLD.c.status, HOUSEHOLD.c.registered_on).where(
+def _household_page(region: str, part: Part, *more: Any) -> Any:
+    """The next ``HOUSEHOLDS`` households after the parameter ``after`` (household id order) under ``region``, of
+    ``part``, as a CTE of their id, region code, registration day and ``more`` columns."""
+    h = select(HOUSEHOLD.c.id, HOUSEHOLD.c.region_code, HOUSEHOLD.c.registered_on, *more).where(
         HOUSEHOLD.c.id > bindparam("after", "")
     )
     if region:
         h = h.where(prefix_condition(HOUSEHOLD.c.region_code, region))
     if part is not None and part[1] > 1:
         h = h.where(part_of(HOUSEHOLD.c.id, "sqlite", part[1]) == part[0])
-    page = h.order_by(HOUSEHOLD.c.id).limit(HOUSEHOLDS).cte("page")
+    return h.order_by(HOUSEHOLD.c.id).limit(HOUSEHOLDS).cte("page")
+
+
+def _sqlite_households(raw: Any, region: str, dialect: Dialect, part: Part) -> Iterator[bytes]:
+    """The whole snapshot (of a part) on SQLite, ``HOUSEHOLDS`` households at a time in household id order (the
+    household covering index), each page one statement that hands back its lines as one value: SQLite does the
+    page's work in one step without Python's lock, so parts read at once use as many cores (a row per member
+    would take the lock back per member, and two readers fight over it). One read transaction holds them all, so
+    the pages are one consistent view."""
+    page = _household_page(region, part, HOUSEHOLD.c.status)
     values = _values("sqlite", page.c)
     lines = func.group_concat(func.printf(",".join(["%s"] * len(values)) + "\n", *values), "")
     query = select(cast(lines, LargeBinary), select(func.max(page.c.id)).scalar_subquery()).select_from(
@@ -228,14 +234,7 @@ def _compact_values(dialect: str, household: Any, *, quoted: bool) -> list[Any]:
 def _compact_sqlite_page(region: str, part: Part, dialect: Dialect, *, quoted: bool) -> tuple[str, list[Any], int]:
     """One page of ``HOUSEHOLDS`` households after the parameter at the returned position (household id order):
     their active members' compact lines as one value, the page's last household id, and how many lines."""
-    h = select(HOUSEHOLD.c.id, HOUSEHOLD.c.region_code, HOUSEHOLD.c.registered_on).where(
-        HOUSEHOLD.c.id > bindparam("after", "")
-    )
-    if region:
-        h = h.where(prefix_condition(HOUSEHOLD.c.region_code, region))
-    if part is not None and part[1] > 1:
-        h = h.where(part_of(HOUSEHOLD.c.id, "sqlite", part[1]) == part[0])
-    page = h.order_by(HOUSEHOLD.c.id).limit(HOUSEHOLDS).cte("page")
+    page = _household_page(region, part)
     values = _compact_values("sqlite", page.c, quoted=quoted)
     line = func.printf(",".join(["%s"] * len(values)) + "\n", *values)
     query = (
