@@ -9,21 +9,15 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from shared.clock import Clock
+from shared.disclosure import audited_within
 
 
 def write_session(request: Request) -> Iterator[Session]:
     """A transaction that commits when the handler returns (before the response is sent). It is kept on the
     request so that what the request records beside its change (the audit of a disclosure) joins it: a whole value
     the handler handed out is audited in it, before the commit."""
-    try:
-        with request.app.state.db.transaction() as session:
-            request.state.write_session = session
-            yield session
-            show = getattr(request.state, "disclosure", None)
-            if show is not None:
-                show.audit_unrecorded()
-    finally:
-        request.state.write_session = None
+    with request.app.state.db.transaction() as session, audited_within(request, session):
+        yield session
 
 
 def read_session(request: Request) -> Iterator[Session]:

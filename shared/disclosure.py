@@ -7,6 +7,8 @@ township reviewer, system) hands them out whole, and each such read is recorded 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
@@ -97,7 +99,7 @@ async def disclosure(
     (``shared.hooks``: a masked request, most of them, has nothing to finish and pays nothing for it)."""
     show = Disclosure(request, principal, reveal)
     if reveal:
-        request.state.disclosure = show  # a write session (shared.deps) audits it in its own transaction
+        request.state.disclosure = show  # a write's transaction audits it in itself (audited_within)
 
         async def audit_unrecorded() -> None:
             await run_in_threadpool(show.audit_unrecorded)
@@ -107,3 +109,18 @@ async def disclosure(
 
 
 DisclosureDep = Annotated[Disclosure, Depends(disclosure)]
+
+
+@contextmanager
+def audited_within(request: Request, session: Any) -> Iterator[None]:
+    """A write's transaction ``session`` as the one the request's disclosure records in: what the request hands
+    out whole is audited in it before it commits (with it, or not at all). For every write transaction a request
+    owns (``shared.deps.write_session``, a route's own ``db.transaction()``)."""
+    request.state.write_session = session
+    try:
+        yield
+        show = getattr(request.state, "disclosure", None)
+        if show is not None:
+            show.audit_unrecorded()
+    finally:
+        request.state.write_session = None

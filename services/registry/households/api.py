@@ -23,7 +23,7 @@ from services.registry.households.views import household_public
 from shared.auth import Principal, Role, require
 from shared.db import Database, WriterBusy
 from shared.deps import ReadSessionDep, SessionDep
-from shared.disclosure import Disclosure, DisclosureDep, Reader
+from shared.disclosure import Disclosure, DisclosureDep, Reader, audited_within
 from shared.idempotency import Idempotency, IdempotencyDep
 from shared.pagination import Page, PageDep, PageParams
 from shared.scope import RegionParam
@@ -67,13 +67,12 @@ def _register_household(
         return household_public(service.register_household(session, body, principal, reads=reads), show)
 
     # On SQLite the checks read on a read connection, before the write lock is taken (see register_household).
-    with db.transaction(wait=wait) as session, db.connection() if db.one_writer else nullcontext(None) as reads:
-        request.state.write_session = session  # what the disclosure records joins the change
-        try:
-            done = idempotency.run(session, act)
-            show.audit_unrecorded()
-        finally:
-            request.state.write_session = None
+    with (
+        db.transaction(wait=wait) as session,
+        audited_within(request, session),  # what the disclosure records joins the change
+        db.connection() if db.one_writer else nullcontext(None) as reads,
+    ):
+        done = idempotency.run(session, act)
     return done if isinstance(done, Response) else validated(done, status_code=201)  # a replay is a Response
 
 

@@ -41,6 +41,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.selectable import CTE
 from sqlmodel import col
 
 from services.registry.models import Household, Member
@@ -153,7 +154,7 @@ def _sqlite_lines(
         cursor.close()
 
 
-def _household_page(region: str, part: Part, *more: Any) -> Any:
+def _household_page(region: str, part: Part, *more: Any) -> CTE:
     """The next ``HOUSEHOLDS`` households after the parameter ``after`` (household id order) under ``region``, of
     ``part``, as a CTE of their id, region code, registration day and ``more`` columns."""
     h = select(HOUSEHOLD.c.id, HOUSEHOLD.c.region_code, HOUSEHOLD.c.registered_on, *more).where(
